@@ -1,0 +1,254 @@
+//! Evaluation: conditions and rules over one [`Input`].
+//!
+//! Pure and allocation-free on the plain path: the only allocation is the
+//! violations vector when something is violated, and the trace when asked
+//! for. The recorder is a type parameter, so the plain path compiles to code
+//! that records nothing.
+
+use super::input::{Attachment, Input};
+use super::model::{Cond, Field, Op, Operand, Rule, RuleSet, Tenant};
+use super::value::Val;
+use crate::decision::{Decision, Hit, Outcome, TraceEntry};
+
+/// Which rules an evaluation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every rule: the answer to can-send.
+    All,
+    /// Only rules that read no message field: can this sender reach this
+    /// client on this channel at all?
+    Recipient,
+    /// Only message rules that are not per attachment: does this channel
+    /// take a message of this shape?
+    MessageShape,
+}
+
+impl Scope {
+    fn includes(self, rule: &Rule) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Recipient => !rule.about_message,
+            Scope::MessageShape => rule.about_message && !rule.per_attachment,
+        }
+    }
+}
+
+/// Evaluate every rule of `rs` against `input`.
+///
+/// `input` must have been bound against this same `rs` (see
+/// [`crate::request::bind`]); indices from another rule set would read the
+/// wrong names, though never out of bounds.
+pub fn evaluate(rs: &RuleSet, input: &Input, explain: bool) -> Decision {
+    evaluate_scoped(rs, input, Scope::All, explain)
+}
+
+pub fn evaluate_scoped(rs: &RuleSet, input: &Input, scope: Scope, explain: bool) -> Decision {
+    let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else {
+        return Decision::default();
+    };
+    let mut ctx = Ctx { rs, input, tenant, attachment: None };
+    let mut decision = Decision { allowed: true, violations: Vec::new(), trace: explain.then(Vec::new) };
+    for (ri, rule) in rs.rules.iter().enumerate() {
+        if !scope.includes(rule) {
+            continue;
+        }
+        let ri = ri as u32;
+        if rule.per_attachment {
+            for (ai, att) in input.attachments.iter().enumerate() {
+                ctx.attachment = Some(att);
+                run_rule(&ctx, ri, rule, Some(ai as u32), &mut decision);
+            }
+            ctx.attachment = None;
+        } else {
+            run_rule(&ctx, ri, rule, None, &mut decision);
+        }
+    }
+    decision.allowed = decision.violations.is_empty();
+    decision
+}
+
+fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mut Decision) {
+    match &mut d.trace {
+        None => {
+            if ctx.cond(&rule.cond, &mut ()) && ctx.exempting(rule, &mut ()).is_none() {
+                d.violations.push(Hit { rule: ri, attachment });
+            }
+        }
+        Some(trace) => {
+            let mut leaves = Vec::new();
+            let fired = ctx.cond(&rule.cond, &mut leaves);
+            let outcome = if !fired {
+                Outcome::NotFired
+            } else {
+                match ctx.exempting(rule, &mut leaves) {
+                    Some(e) => Outcome::Exempted(e),
+                    None => {
+                        d.violations.push(Hit { rule: ri, attachment });
+                        Outcome::Fired
+                    }
+                }
+            };
+            trace.push(TraceEntry { rule: ri, attachment, outcome, leaves });
+        }
+    }
+}
+
+/// What the explain mode records: which condition leaves ran, and their result.
+pub trait Recorder {
+    fn leaf(&mut self, text: u32, result: bool);
+}
+
+impl Recorder for () {
+    #[inline(always)]
+    fn leaf(&mut self, _: u32, _: bool) {}
+}
+
+impl Recorder for Vec<(u32, bool)> {
+    fn leaf(&mut self, text: u32, result: bool) {
+        self.push((text, result));
+    }
+}
+
+struct Ctx<'a> {
+    rs: &'a RuleSet,
+    input: &'a Input,
+    tenant: &'a Tenant,
+    attachment: Option<&'a Attachment>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The first exception that carves `rule` out, if any.
+    fn exempting(&self, rule: &Rule, rec: &mut impl Recorder) -> Option<u32> {
+        rule.exceptions.iter().copied().find(|e| self.rs.exceptions.get(*e as usize).is_some_and(|ex| self.cond(&ex.cond, rec)))
+    }
+
+    fn cond(&self, c: &Cond, rec: &mut impl Recorder) -> bool {
+        match c {
+            Cond::All(cs) => cs.iter().all(|c| self.cond(c, rec)),
+            Cond::Any(cs) => cs.iter().any(|c| self.cond(c, rec)),
+            Cond::Not(c) => !self.cond(c, rec),
+            Cond::Cmp { field, op, rhs, text } => {
+                let r = self.cmp(self.read(*field), *op, self.operand(rhs));
+                rec.leaf(*text, r);
+                r
+            }
+            Cond::Present { field, expect, text } => {
+                let r = self.present(*field) == *expect;
+                rec.leaf(*text, r);
+                r
+            }
+            Cond::Blank { field, expect, text } => {
+                let r = !self.present(*field) == *expect;
+                rec.leaf(*text, r);
+                r
+            }
+            Cond::Empty { field, expect, text } => {
+                let r = self.read(*field).is_empty_set() == *expect;
+                rec.leaf(*text, r);
+                r
+            }
+            Cond::LocalTime { field, from, to, tz, expect, text } => {
+                let r = self.local_time_in(self.read(*field), *from, *to, self.operand(tz)) == *expect;
+                rec.leaf(*text, r);
+                r
+            }
+        }
+    }
+
+    fn operand(&self, o: &'a Operand) -> Val<'a> {
+        match o {
+            Operand::Field(f) => self.read(*f),
+            Operand::Const(v) => v.as_val(),
+        }
+    }
+
+    fn present(&self, f: Field) -> bool {
+        match self.read(f) {
+            Val::Absent => false,
+            Val::Str(s) => !s.trim().is_empty(),
+            _ => true,
+        }
+    }
+
+    fn cmp(&self, l: Val<'_>, op: Op, r: Val<'_>) -> bool {
+        match op {
+            Op::Eq => l.equals(r),
+            Op::Ne => !l.equals(r),
+            Op::Lt => matches!((l.number(), r.number()), (Some(a), Some(b)) if a < b),
+            Op::Le => matches!((l.number(), r.number()), (Some(a), Some(b)) if a <= b),
+            Op::Gt => matches!((l.number(), r.number()), (Some(a), Some(b)) if a > b),
+            Op::Ge => matches!((l.number(), r.number()), (Some(a), Some(b)) if a >= b),
+            Op::In => l.is_in(r),
+            Op::NotIn => !l.is_in(r),
+            Op::Contains => r.is_in(l),
+            Op::NotContains => !r.is_in(l),
+            Op::AnyIn => l.intersects(r),
+            Op::NoneIn => !l.intersects(r),
+            Op::AllIn => l.subset_of(r),
+            Op::Within => self.within(l, r),
+            Op::NotWithin => !self.within(l, r),
+        }
+    }
+
+    fn within(&self, l: Val<'_>, r: Val<'_>) -> bool {
+        match (l, r) {
+            (Val::Time(t), Val::Int(d)) => self.input.at.saturating_sub(t) <= d,
+            _ => false,
+        }
+    }
+
+    fn local_time_in(&self, l: Val<'_>, from: u32, to: u32, tz: Val<'_>) -> bool {
+        let (Val::Time(t), Val::Tz(tz)) = (l, tz) else { return false };
+        let Some(utc) = chrono::DateTime::from_timestamp_millis(t) else { return false };
+        use chrono::Timelike;
+        let local = utc.with_timezone(&tz);
+        let m = local.hour() * 60 + local.minute();
+        if from <= to { from <= m && m < to } else { m >= from || m < to }
+    }
+
+    #[inline]
+    fn read(&self, f: Field) -> Val<'a> {
+        let i = self.input;
+        let opt = |s: &'a Option<Box<str>>| s.as_deref().map_or(Val::Absent, Val::Str);
+        match f {
+            Field::Tenant => Val::Sym(i.tenant),
+            Field::Action => Val::Sym(i.action),
+            Field::Channel => Val::Sym(i.channel),
+            Field::At => Val::Time(i.at),
+            Field::SenderRole => Val::Sym(i.sender_role),
+            Field::SenderId => opt(&i.sender_id),
+            Field::SenderStatus => opt(&i.sender_status),
+            Field::SenderAttr(a) => i.sender_attrs.get(a as usize).and_then(Option::as_ref).map_or(Val::Absent, |v| v.as_val()),
+            Field::ClientStatus => Val::Sym(i.client_status),
+            Field::ClientBlocked => Val::Bool(i.client_blocked),
+            Field::ClientActiveThread => Val::Bool(i.client_active_thread),
+            Field::ClientChannels => Val::Syms(i.client_channels),
+            Field::ClientEmail => opt(&i.client_email),
+            Field::ClientPhone => opt(&i.client_phone),
+            Field::ClientExternalId => opt(&i.client_external_id),
+            Field::ClientLastInboundAt => i.client_last_inbound_at.map_or(Val::Absent, Val::Time),
+            Field::ClientAttr(a) => i.client_attrs.get(a as usize).and_then(Option::as_ref).map_or(Val::Absent, |v| v.as_val()),
+            Field::ThreadTags => Val::Strs(&i.thread_tags),
+            Field::MessageText => opt(&i.text),
+            Field::MessageTextLength => Val::Int(i.text.as_deref().map_or(0, |t| t.chars().count() as i64)),
+            Field::MessageTemplate => i.template.as_ref().map_or(Val::Absent, |t| Val::Str(&t.name)),
+            Field::MessageTemplateName => i.template.as_ref().map_or(Val::Absent, |t| Val::Str(&t.name)),
+            Field::MessageTemplateHeader => i.template.as_ref().map_or(Val::Absent, |t| opt(&t.header)),
+            Field::MessageTemplateFooter => i.template.as_ref().map_or(Val::Absent, |t| opt(&t.footer)),
+            Field::AttachmentsCount => Val::Int(i.attachments.len() as i64),
+            Field::AttachmentsTotalSize => Val::Int(i.total_size),
+            Field::AttachmentName => self.attachment.map_or(Val::Absent, |a| Val::Str(&a.name)),
+            Field::AttachmentExtension => self.attachment.map_or(Val::Absent, |a| opt(&a.extension)),
+            Field::AttachmentSize => self.attachment.map_or(Val::Absent, |a| Val::Int(a.size)),
+            Field::TenantSetting(s) => self.tenant.tenant.get(s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val()),
+            Field::ChannelSetting(s) => {
+                let n = self.rs.channel_settings.len();
+                self.tenant.channel.get(i.channel as usize * n + s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val())
+            }
+            Field::RoleSetting(s) => {
+                let n = self.rs.role_settings.len();
+                self.tenant.role.get(i.sender_role as usize * n + s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val())
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! A request as the engine reads it: names interned against one rule set,
+//! defaults filled, derived facts (extension, total size) computed once.
+//! Built by `request::bind`; the engine never sees JSON.
+
+use super::value::Value;
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub tenant: u32,
+    pub action: u32,
+    pub channel: u32,
+    /// The instant of sending, ms since the epoch (the request's `at`, or now).
+    pub at: i64,
+    pub sender_role: u32,
+    pub sender_id: Option<Box<str>>,
+    pub sender_status: Option<Box<str>>,
+    /// By declared attribute index; `None` when the request left it out.
+    pub sender_attrs: Box<[Option<Value>]>,
+    pub client_status: u32,
+    pub client_blocked: bool,
+    pub client_active_thread: bool,
+    /// Bit set of known channels; unknown ones were dropped.
+    pub client_channels: u64,
+    pub client_email: Option<Box<str>>,
+    pub client_phone: Option<Box<str>>,
+    pub client_external_id: Option<Box<str>>,
+    pub client_last_inbound_at: Option<i64>,
+    pub client_attrs: Box<[Option<Value>]>,
+    pub thread_tags: Box<[Box<str>]>,
+    pub text: Option<Box<str>>,
+    pub template: Option<Template>,
+    pub attachments: Box<[Attachment]>,
+    /// Sum of attachment sizes, saturating.
+    pub total_size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: Box<str>,
+    pub header: Option<Box<str>>,
+    pub footer: Option<Box<str>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub name: Box<str>,
+    /// Lower-cased text after the last dot; `None` when there is none.
+    pub extension: Option<Box<str>>,
+    pub size: i64,
+}
+
+/// The extension of a file name as the rules see it: the text after the
+/// last dot, lower-cased; none for `README`, `.bashrc` or `name.`.
+pub fn extension_of(name: &str) -> Option<Box<str>> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let (stem, ext) = base.rsplit_once('.')?;
+    if stem.is_empty() || ext.is_empty() {
+        return None;
+    }
+    Some(ext.to_lowercase().into_boxed_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extension_of;
+
+    #[test]
+    fn extensions() {
+        assert_eq!(extension_of("SCAN.PDF").as_deref(), Some("pdf"));
+        assert_eq!(extension_of("a.pdf.exe").as_deref(), Some("exe"));
+        assert_eq!(extension_of("README"), None);
+        assert_eq!(extension_of(".bashrc"), None);
+        assert_eq!(extension_of("name."), None);
+        assert_eq!(extension_of("dir.v2/file"), None);
+    }
+}

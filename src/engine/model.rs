@@ -1,0 +1,428 @@
+//! The compiled rule set: what the engine runs.
+//!
+//! Built once per load by `rules::compile`, then immutable and shared by
+//! `Arc` between every request that evaluates against it. Names are
+//! resolved to indices, literals parsed, settings flattened per tenant, so
+//! evaluation does no lookups by name.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::value::{Domain, Ty, Value};
+
+/// A readable handle on one field of the request (or a setting) that a
+/// condition reads. The request contract lives here; what the fields mean
+/// for sending lives in the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Tenant,
+    Action,
+    Channel,
+    At,
+    SenderRole,
+    SenderId,
+    SenderStatus,
+    SenderAttr(u16),
+    ClientStatus,
+    ClientBlocked,
+    ClientActiveThread,
+    ClientChannels,
+    ClientEmail,
+    ClientPhone,
+    ClientExternalId,
+    ClientLastInboundAt,
+    ClientAttr(u16),
+    ThreadTags,
+    MessageText,
+    MessageTextLength,
+    MessageTemplate,
+    MessageTemplateName,
+    MessageTemplateHeader,
+    MessageTemplateFooter,
+    AttachmentsCount,
+    AttachmentsTotalSize,
+    AttachmentName,
+    AttachmentExtension,
+    AttachmentSize,
+    TenantSetting(u16),
+    ChannelSetting(u16),
+    RoleSetting(u16),
+}
+
+impl Field {
+    /// Fields that only exist inside a rule with `each: attachment`.
+    pub fn per_attachment(self) -> bool {
+        matches!(self, Field::AttachmentName | Field::AttachmentExtension | Field::AttachmentSize)
+    }
+
+    /// Fields that describe the message (as opposed to who sends to whom).
+    pub fn about_message(self) -> bool {
+        matches!(
+            self,
+            Field::MessageText
+                | Field::MessageTextLength
+                | Field::MessageTemplate
+                | Field::MessageTemplateName
+                | Field::MessageTemplateHeader
+                | Field::MessageTemplateFooter
+                | Field::AttachmentsCount
+                | Field::AttachmentsTotalSize
+        ) || self.per_attachment()
+    }
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    Field(Field),
+    Const(Value),
+}
+
+/// Comparison operators; the compiler has checked operand types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Contains,
+    NotContains,
+    AnyIn,
+    NoneIn,
+    AllIn,
+    /// Timestamp within the duration before `at` (future instants count as within).
+    Within,
+    NotWithin,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Ne => "ne",
+            Op::Lt => "lt",
+            Op::Le => "le",
+            Op::Gt => "gt",
+            Op::Ge => "ge",
+            Op::In => "in",
+            Op::NotIn => "not_in",
+            Op::Contains => "contains",
+            Op::NotContains => "not_contains",
+            Op::AnyIn => "any_in",
+            Op::NoneIn => "none_in",
+            Op::AllIn => "all_in",
+            Op::Within => "within",
+            Op::NotWithin => "not_within",
+        }
+    }
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    All(Box<[Cond]>),
+    Any(Box<[Cond]>),
+    Not(Box<Cond>),
+    Cmp { field: Field, op: Op, rhs: Operand, text: u32 },
+    /// `present: true|false` — the field was given (and is not blank text).
+    Present { field: Field, expect: bool, text: u32 },
+    /// `blank: true|false` — text absent, empty or only white space.
+    Blank { field: Field, expect: bool, text: u32 },
+    /// `empty: true|false` — a set with no members.
+    Empty { field: Field, expect: bool, text: u32 },
+    /// Local time of day of an instant, in a zone, within [from, to) minutes
+    /// after midnight; wraps past midnight when from > to.
+    LocalTime { field: Field, from: u32, to: u32, tz: Operand, expect: bool, text: u32 },
+}
+
+/// A deny rule: when its condition holds, the decision carries its violation.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: Box<str>,
+    pub description: Option<Box<str>>,
+    pub code: u32,
+    pub message: Option<Box<str>>,
+    pub per_attachment: bool,
+    /// Reads only who sends to whom (no message field): `send-options`
+    /// uses these to say whether a channel is sendable at all.
+    pub about_message: bool,
+    pub cond: Cond,
+    /// Exceptions that can carve this rule out, by index.
+    pub exceptions: Box<[u32]>,
+    pub file: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// An exception: when its condition holds, the rules it overrides do not fire.
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub id: Box<str>,
+    pub description: Option<Box<str>>,
+    pub cond: Cond,
+    pub overrides: Box<[u32]>,
+    pub file: u32,
+    pub line: u32,
+}
+
+/// A violation code and its default message.
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub name: Box<str>,
+    pub message: Box<str>,
+}
+
+/// A declared setting (tenant-wide, per channel or per role).
+#[derive(Debug, Clone)]
+pub struct SettingDef {
+    pub name: Box<str>,
+    pub ty: Ty,
+    pub description: Option<Box<str>>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub tighten_only: bool,
+    pub locked: bool,
+}
+
+/// A declared custom attribute of the client or the sender.
+#[derive(Debug, Clone)]
+pub struct AttrDef {
+    pub name: Box<str>,
+    pub ty: Ty,
+}
+
+/// Where a value was written: file index, line, column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// An effective setting of one tenant.
+#[derive(Debug, Clone)]
+pub enum Slot {
+    Value(Value),
+    /// A tenant override with an expiry: `value` until `until` (exclusive,
+    /// ms since epoch), then `then`.
+    Expiring(Box<Expiring>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Expiring {
+    pub value: Value,
+    pub until: i64,
+    pub then: Value,
+}
+
+impl Slot {
+    #[inline]
+    pub fn at(&self, at: i64) -> &Value {
+        match self {
+            Slot::Value(v) => v,
+            Slot::Expiring(e) => {
+                if at < e.until {
+                    &e.value
+                } else {
+                    &e.then
+                }
+            }
+        }
+    }
+}
+
+/// Provenance of one tenant override.
+#[derive(Debug, Clone)]
+pub struct OverrideInfo {
+    pub origin: Origin,
+    pub ticket: Option<Box<str>>,
+    pub expires: Option<Box<str>>,
+    pub note: Option<Box<str>>,
+}
+
+/// Which setting a tenant override is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SettingKey {
+    Tenant(u16),
+    Channel(u32, u16),
+    Role(u32, u16),
+}
+
+/// One tenant, settings flattened (defaults, channel defaults, overrides).
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub name: Box<str>,
+    pub description: Option<Box<str>>,
+    pub file: u32,
+    pub tenant: Box<[Slot]>,
+    /// `[channel * n_channel_settings + setting]`
+    pub channel: Arc<[Slot]>,
+    /// `[role * n_role_settings + setting]`
+    pub role: Arc<[Slot]>,
+    pub messages: HashMap<u32, Box<str>>,
+    pub overrides: HashMap<SettingKey, OverrideInfo>,
+}
+
+/// The names of one catalog domain, interned.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub names: Vec<Box<str>>,
+    pub titles: Vec<Option<Box<str>>>,
+    pub index: HashMap<Box<str>, u32>,
+}
+
+impl Names {
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    pub fn name(&self, i: u32) -> &str {
+        self.names.get(i as usize).map(|s| &**s).unwrap_or("?")
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn push(&mut self, name: &str, title: Option<&str>) -> u32 {
+        let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.into());
+        self.titles.push(title.map(Into::into));
+        self.index.insert(name.into(), i);
+        i
+    }
+}
+
+/// A setting reference resolved for `send-options`.
+#[derive(Debug, Clone, Copy)]
+pub enum SettingRef {
+    Tenant(u16),
+    Channel(u16),
+    Role(u16),
+}
+
+#[derive(Debug, Clone)]
+pub struct SendOptionsMap {
+    pub attachment_formats: SettingRef,
+    pub max_file_size: SettingRef,
+    pub max_total_size: SettingRef,
+    pub max_count: SettingRef,
+    pub actions: SettingRef,
+    pub capabilities: SettingRef,
+    pub tags_required: SettingRef,
+    pub available_tags: SettingRef,
+}
+
+/// A rule file as loaded: for `/v1/rules` and diagnostics.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub path: Box<str>,
+    pub kind: Box<str>,
+    pub sha256: Box<str>,
+}
+
+/// A rule test, kept as written until `check` runs it.
+#[derive(Debug, Clone)]
+pub struct RuleTest {
+    pub name: Box<str>,
+    pub file: u32,
+    pub line: u32,
+    pub column: u32,
+    pub request: serde_json::Value,
+    pub expect_allowed: bool,
+    pub expect_codes: Option<Vec<String>>,
+    pub expect_rules: Option<Vec<String>>,
+}
+
+/// Everything the engine needs, immutable once built.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub revision: Box<str>,
+    pub files: Vec<FileInfo>,
+    pub channels: Names,
+    pub roles: Names,
+    pub actions: Names,
+    pub capabilities: Names,
+    pub client_statuses: Names,
+    pub tenants: Names,
+    pub codes: Vec<Code>,
+    pub code_index: HashMap<Box<str>, u32>,
+    pub client_attrs: Vec<AttrDef>,
+    pub sender_attrs: Vec<AttrDef>,
+    pub default_tenant: u32,
+    pub default_action: u32,
+    pub tenant_settings: Vec<SettingDef>,
+    pub channel_settings: Vec<SettingDef>,
+    pub role_settings: Vec<SettingDef>,
+    /// Where each declared default was written: `[tenant | channel | role]`
+    /// settings, then per-channel and per-role defaults by key.
+    pub default_origins: HashMap<SettingKey, Origin>,
+    pub send_options: Option<SendOptionsMap>,
+    pub rules: Vec<Rule>,
+    pub exceptions: Vec<Exception>,
+    pub tenant_data: Vec<Tenant>,
+    /// Texts of condition leaves, for explanations.
+    pub texts: Vec<Box<str>>,
+    pub tests: Vec<RuleTest>,
+}
+
+impl RuleSet {
+    pub fn names(&self, d: Domain) -> &Names {
+        match d {
+            Domain::Channel => &self.channels,
+            Domain::Role => &self.roles,
+            Domain::Action => &self.actions,
+            Domain::Capability => &self.capabilities,
+            Domain::ClientStatus => &self.client_statuses,
+            Domain::Tenant => &self.tenants,
+        }
+    }
+
+    pub fn file_path(&self, file: u32) -> &str {
+        self.files.get(file as usize).map(|f| &*f.path).unwrap_or("?")
+    }
+
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.tenants.get(name).and_then(|i| self.tenant_data.get(i as usize))
+    }
+}
+
+impl RuleSet {
+    /// A rule set with nothing declared yet, for the compiler to fill.
+    pub fn empty(revision: String) -> Self {
+        Self {
+            revision: revision.into(),
+            files: Vec::new(),
+            channels: Names::default(),
+            roles: Names::default(),
+            actions: Names::default(),
+            capabilities: Names::default(),
+            client_statuses: Names::default(),
+            tenants: Names::default(),
+            codes: Vec::new(),
+            code_index: HashMap::new(),
+            client_attrs: Vec::new(),
+            sender_attrs: Vec::new(),
+            default_tenant: 0,
+            default_action: 0,
+            tenant_settings: Vec::new(),
+            channel_settings: Vec::new(),
+            role_settings: Vec::new(),
+            default_origins: HashMap::new(),
+            send_options: None,
+            rules: Vec::new(),
+            exceptions: Vec::new(),
+            tenant_data: Vec::new(),
+            texts: Vec::new(),
+            tests: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The command line: `cansend check | eval | serve`. Thin: parsing flags,
+//! calling the library, printing.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cansend::rules::{self, Compiled, Diagnostic};
+
+#[derive(Parser)]
+#[command(name = "cansend", version, about = "May this sender send this message to this client over this channel?")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a rule directory and run its rule tests (exit 0 only if all pass).
+    Check {
+        /// The rule directory (default: ./rules).
+        dir: Option<PathBuf>,
+    },
+    /// Print one decision for a JSON request, as the HTTP API would answer.
+    Eval {
+        /// Rule directory; default ./rules if present, else the built-in rules.
+        #[arg(long, env = "CANSEND_RULES")]
+        rules: Option<PathBuf>,
+        /// Add a trace of every rule evaluated.
+        #[arg(long)]
+        explain: bool,
+        /// The request file, or `-` for standard input (the default).
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { dir } => check(&dir.unwrap_or_else(|| PathBuf::from("rules"))),
+        Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
+    }
+}
+
+fn print_diags(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
+
+/// Load `--rules DIR`, or ./rules, or the built-in rules.
+fn load(dir: Option<&Path>) -> Result<Compiled, ExitCode> {
+    let now = cansend::now_ms();
+    let result = match dir {
+        Some(d) => rules::load_dir(d, now),
+        None if Path::new("rules").is_dir() => rules::load_dir(Path::new("rules"), now),
+        None => rules::load_builtin(now),
+    };
+    result.map_err(|e| {
+        print_diags(&e.diagnostics);
+        eprintln!("error: the rules did not load ({} error(s))", e.diagnostics.iter().filter(|d| d.is_error()).count());
+        ExitCode::from(2)
+    })
+}
+
+fn check(dir: &Path) -> ExitCode {
+    let compiled = match load(Some(dir)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    print_diags(&compiled.warnings);
+    let rs = &compiled.rules;
+    let report = cansend::check::run_tests(rs, cansend::now_ms());
+    for r in &report.results {
+        if let Some(f) = &r.failure {
+            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", r.file, r.line, r.column, r.name);
+        }
+    }
+    let covered = report.rules_total - report.unfired_rules.len();
+    println!(
+        "{}: {} files, {} rules, {} tenants, revision {}",
+        dir.display(),
+        rs.files.len(),
+        rs.rules.len(),
+        rs.tenants.len(),
+        rs.revision
+    );
+    println!("rule coverage: {covered}/{} rules fired in some test", report.rules_total);
+    for id in &report.unfired_rules {
+        println!("  not exercised: rule {id}");
+    }
+    for id in &report.unused_exceptions {
+        println!("  not exercised: exception {id}");
+    }
+    println!("tests: {} passed, {} failed", report.passed(), report.failed());
+    if report.failed() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
+    let compiled = match load(dir) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rs = &compiled.rules;
+    let mut text = String::new();
+    let read = match file {
+        None => std::io::stdin().read_to_string(&mut text).map(|_| ()),
+        Some(p) if p == Path::new("-") => std::io::stdin().read_to_string(&mut text).map(|_| ()),
+        Some(p) => std::fs::read_to_string(p).map(|t| text = t),
+    };
+    if let Err(e) = read {
+        eprintln!("error: cannot read the request: {e}");
+        return ExitCode::from(2);
+    }
+    let json: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            println!("{}", serde_json::json!({"type": "about:blank", "title": "Malformed JSON", "status": 400, "detail": e.to_string()}));
+            return ExitCode::from(2);
+        }
+    };
+    match cansend::request::parse(rs, &json, cansend::now_ms()) {
+        Ok(input) => {
+            let d = cansend::engine::evaluate(rs, &input, explain);
+            let body = cansend::decision::render(rs, &input, &d);
+            println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            let problem = serde_json::json!({
+                "type": "about:blank", "title": "Invalid request", "status": 422,
+                "detail": "the request does not match the API or names something the rules do not know",
+                "errors": errors,
+            });
+            println!("{}", serde_json::to_string_pretty(&problem).unwrap_or_default());
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Compiling checked files into a [`RuleSet`].
+//!
+//! Phases, in dependency order: the catalog (names), settings (typed
+//! declarations and their defaults), rules and exceptions (conditions
+//! type-checked against the request fields, attributes and settings),
+//! tenants (overrides layered on the defaults, bounds enforced), rule tests.
+//! Each phase records every problem it finds and goes on where it can, so
+//! one load reports all errors; any error means no rule set.
+
+mod catalog;
+mod cond;
+mod fields;
+mod rules;
+mod settings;
+mod tenants;
+
+use serde::de::DeserializeOwned;
+
+use crate::engine::model::{FileInfo, Origin, RuleSet};
+use crate::engine::value::Domain;
+
+use super::diag::{self, Diagnostic, Pos};
+use super::load::{self, ParsedFile};
+use super::source::SourceFile;
+
+pub use fields::field_paths;
+
+/// Everything a failed load has to say, sorted by file and position.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} error(s) in the rule files; first: {}", count_errors(.diagnostics), first(.diagnostics))]
+pub struct LoadError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn count_errors(d: &[Diagnostic]) -> usize {
+    d.iter().filter(|d| d.is_error()).count()
+}
+
+fn first(d: &[Diagnostic]) -> String {
+    d.iter().find(|d| d.is_error()).map(ToString::to_string).unwrap_or_default()
+}
+
+/// A compiled rule set and the warnings its load produced.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub rules: RuleSet,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parse, check and compile a set of files. `now` (ms since the epoch) only
+/// decides which overrides are reported as expired; it does not change
+/// what the rule set decides.
+pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) -> Result<Compiled, LoadError> {
+    let mut b = Builder { files: Vec::new(), diags: extra_errors, rs: RuleSet::empty(revision(sources)), now, defaults: settings::Defaults::default() };
+    for src in sources {
+        match load::parse(src) {
+            Ok(f) => b.files.push(f),
+            Err(d) => b.diags.extend(d),
+        }
+    }
+    b.rs.files = b.files.iter().map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() }).collect();
+    catalog::compile(&mut b);
+    settings::compile(&mut b);
+    rules::compile(&mut b);
+    tenants::compile(&mut b);
+    rules::compile_tests(&mut b);
+    let Builder { mut diags, rs, .. } = b;
+    diag::sort(&mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(LoadError { diagnostics: diags });
+    }
+    Ok(Compiled { rules: rs, warnings: diags })
+}
+
+/// The revision of a set of files: SHA-256 over every path and content, in
+/// path order, so the same files give the same revision on every replica.
+pub fn revision(sources: &[SourceFile]) -> String {
+    use sha2::Digest;
+    let mut sorted: Vec<&SourceFile> = sources.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut h = sha2::Sha256::new();
+    for f in sorted {
+        h.update((f.path.len() as u64).to_le_bytes());
+        h.update(f.path.as_bytes());
+        h.update((f.text.len() as u64).to_le_bytes());
+        h.update(f.text.as_bytes());
+    }
+    format!("sha256:{:x}", h.finalize())
+}
+
+/// State shared by the phases.
+pub(crate) struct Builder {
+    files: Vec<ParsedFile>,
+    diags: Vec<Diagnostic>,
+    rs: RuleSet,
+    now: i64,
+    defaults: settings::Defaults,
+}
+
+impl Builder {
+    /// Files of one kind, with their index.
+    fn files_of(&self, kind: &str) -> Vec<usize> {
+        self.files.iter().enumerate().filter(|(_, f)| f.kind == kind).map(|(i, _)| i).collect()
+    }
+
+    fn pos(&self, file: usize, pointer: &str) -> Pos {
+        self.files.get(file).map(|f| f.locator.locate(pointer)).unwrap_or_default()
+    }
+
+    fn origin(&self, file: usize, pointer: &str) -> Origin {
+        let p = self.pos(file, pointer);
+        Origin { file: file as u32, line: p.line, column: p.column }
+    }
+
+    fn path(&self, file: usize) -> &str {
+        self.files.get(file).map(|f| f.path.as_str()).unwrap_or("?")
+    }
+
+    /// Record an error at `pointer` of `file`.
+    fn error(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
+        let d = Diagnostic::error(self.path(file), self.pos(file, pointer), message).with_rule(rule).with_hint(hint);
+        self.diags.push(d);
+    }
+
+    fn warning(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>) {
+        let d = Diagnostic::warning(self.path(file), self.pos(file, pointer), message).with_rule(rule);
+        self.diags.push(d);
+    }
+
+    /// Deserialize a checked file into its written form.
+    fn typed<T: DeserializeOwned>(&mut self, file: usize) -> Option<T> {
+        let value = self.files.get(file)?.value.clone();
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let pointer = path_to_pointer(e.path());
+                let msg = e.inner().to_string();
+                self.error(file, &pointer, None, msg, None);
+                None
+            }
+        }
+    }
+
+    fn names(&self, d: Domain) -> &crate::engine::model::Names {
+        self.rs.names(d)
+    }
+}
+
+/// `serde_path_to_error` path → JSON pointer.
+pub fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut p = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => p.push_str(&format!("/{index}")),
+            Segment::Map { key } => p.push_str(&super::locate::join("", key)),
+            Segment::Enum { variant } => p.push_str(&super::locate::join("", variant)),
+            Segment::Unknown => {}
+        }
+    }
+    p
+}
+

@@ -1,0 +1,143 @@
+//! Diagnostics: what went wrong in a rule file, where, in which rule, and a hint.
+//!
+//! Every problem the loader finds becomes a [`Diagnostic`]; a load collects
+//! all of them before it gives up, so an admin fixes a file in one pass.
+//! The rendering `file:line:col: error: message` is what editors and CI
+//! annotators understand.
+
+use std::fmt;
+
+/// How bad a diagnostic is. Errors stop a rule set from loading; warnings
+/// (an expired override, a rule no test exercises) do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One located problem in the rule files.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Path of the file relative to the rules directory, `/`-separated.
+    pub file: String,
+    /// 1-based line; 0 when the problem concerns the file as a whole.
+    pub line: u32,
+    /// 1-based column; 0 when unknown.
+    pub column: u32,
+    /// The rule (or test, or setting) the problem is in, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: &str, pos: Pos, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            rule: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn warning(file: &str, pos: Pos, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(file, pos, message) }
+    }
+
+    pub fn with_rule(mut self, rule: Option<&str>) -> Self {
+        self.rule = rule.map(str::to_owned);
+        self
+    }
+
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.column, self.message)?;
+        if let Some(rule) = &self.rule {
+            write!(f, " [in {rule}]")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A position in a source file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Pos {
+    pub const UNKNOWN: Pos = Pos { line: 0, column: 0 };
+    pub fn new(line: usize, column: usize) -> Self {
+        Self { line: u32::try_from(line).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(u32::MAX) }
+    }
+}
+
+/// Sorted for stable output: by file, then position.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+}
+
+/// "did you mean `x`?" — the closest candidate by edit distance, when close enough.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(word, c);
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// "expected one of `a`, `b`, `c`" — for short candidate lists.
+pub fn one_of<'a>(candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
+    if all.len() > 12 {
+        format!("one of {} … ({} in all)", all[..12].join(", "), all.len())
+    } else {
+        format!("one of {}", all.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        let hint = did_you_mean("client.blokced", ["client.blocked", "client.channels"]);
+        assert_eq!(hint.as_deref(), Some("did you mean `client.blocked`?"));
+        assert_eq!(did_you_mean("zzz", ["client.blocked"]), None);
+    }
+
+    #[test]
+    fn renders_file_line_col() {
+        let d = Diagnostic::error("rules.yaml", Pos::new(3, 7), "bad").with_rule(Some("r1"));
+        assert_eq!(d.to_string(), "rules.yaml:3:7: error: bad [in r1]");
+    }
+}

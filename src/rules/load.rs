@@ -1,0 +1,54 @@
+//! From source text to checked JSON trees: parse (YAML or TOML by the file's
+//! extension), locate, read `kind`, enforce that kind's schema. A file that
+//! fails here is reported and left out of compilation; the load as a whole
+//! still fails, but the compiler can report problems in the other files.
+
+use super::diag::{Diagnostic, Pos, did_you_mean, one_of};
+use super::locate::Locator;
+use super::schema::{self, KINDS};
+use super::source::SourceFile;
+use super::{toml, yaml};
+
+/// A file that parsed and passed its schema.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub path: String,
+    pub kind: String,
+    pub value: serde_json::Value,
+    pub locator: Locator,
+    pub sha256: String,
+}
+
+/// Parse and schema-check one file.
+pub fn parse(file: &SourceFile) -> Result<ParsedFile, Vec<Diagnostic>> {
+    let path = file.path.as_str();
+    let parsed = if path.ends_with(".toml") { toml::parse(&file.text) } else { yaml::parse(&file.text) };
+    let (value, locator) = parsed.map_err(|e| vec![Diagnostic::error(path, e.pos, e.message)])?;
+    let kind = match value.get("kind") {
+        Some(serde_json::Value::String(k)) => k.clone(),
+        Some(_) => return Err(vec![Diagnostic::error(path, locator.locate("/kind"), "`kind` must be a string")]),
+        None if value.is_null() => {
+            return Err(vec![Diagnostic::error(path, Pos::new(1, 1), "empty rule file").with_hint(Some(format!("start it with `kind:` {}", one_of(KINDS.iter().copied()))))]);
+        }
+        None => {
+            return Err(vec![Diagnostic::error(path, Pos::new(1, 1), "missing `kind`").with_hint(Some(format!("add `kind:` with {}", one_of(KINDS.iter().copied()))))]);
+        }
+    };
+    if !KINDS.contains(&kind.as_str()) {
+        let hint = did_you_mean(&kind, KINDS.iter().copied()).or_else(|| Some(one_of(KINDS.iter().copied())));
+        return Err(vec![Diagnostic::error(path, locator.locate("/kind"), format!("unknown kind `{kind}`")).with_hint(hint)]);
+    }
+    let errors = schema::check(&kind, &value);
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .map(|e| {
+                let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
+                Diagnostic::error(path, locator.locate(&e.pointer), format!("{} (at {at})", e.message))
+            })
+            .collect());
+    }
+    use sha2::Digest;
+    let sha256 = format!("{:x}", sha2::Sha256::digest(file.text.as_bytes()));
+    Ok(ParsedFile { path: path.to_owned(), kind, value, locator, sha256 })
+}

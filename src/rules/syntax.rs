@@ -1,0 +1,231 @@
+//! The written form: serde types of what admins put in rule files.
+//!
+//! These mirror `schemas/*.schema.json` (the schema is checked first, so a
+//! value that reaches these types already has the right shape). Conditions,
+//! setting values and test requests stay as JSON trees here; the compiler
+//! gives them meaning, because their meaning depends on the catalog.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// A human title and description, for catalogs and docs.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub request_defaults: Option<RequestDefaults>,
+    #[serde(default)]
+    pub client_statuses: IndexMap<String, Entry>,
+    #[serde(default)]
+    pub channels: IndexMap<String, Entry>,
+    #[serde(default)]
+    pub roles: IndexMap<String, Entry>,
+    #[serde(default)]
+    pub actions: IndexMap<String, Entry>,
+    #[serde(default)]
+    pub capabilities: IndexMap<String, Entry>,
+    #[serde(default)]
+    pub codes: IndexMap<String, CodeDecl>,
+    #[serde(default)]
+    pub attributes: AttributeDecls,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDefaults {
+    pub tenant: String,
+    pub action: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeDecl {
+    pub message: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeDecls {
+    #[serde(default)]
+    pub client: IndexMap<String, AttributeDecl>,
+    #[serde(default)]
+    pub sender: IndexMap<String, AttributeDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeDecl {
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsFile {
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tenant: IndexMap<String, SettingDecl>,
+    #[serde(default)]
+    pub channel: IndexMap<String, SettingDecl>,
+    #[serde(default)]
+    pub role: IndexMap<String, SettingDecl>,
+    /// Channel-specific defaults: channel → setting → value.
+    #[serde(default)]
+    pub channels: IndexMap<String, IndexMap<String, Json>>,
+    /// Role-specific defaults: role → setting → value.
+    #[serde(default)]
+    pub roles: IndexMap<String, IndexMap<String, Json>>,
+    #[serde(default)]
+    pub send_options: Option<SendOptionsDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingDecl {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub default: Json,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub min: Option<Json>,
+    #[serde(default)]
+    pub max: Option<Json>,
+    /// A tenant may only lower a number or shrink a set.
+    #[serde(default)]
+    pub tighten_only: bool,
+    /// A tenant may not override it at all.
+    #[serde(default)]
+    pub locked: bool,
+}
+
+/// Which settings feed the fields of `POST /v1/send-options`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendOptionsDecl {
+    pub attachment_formats: String,
+    pub max_file_size: String,
+    pub max_total_size: String,
+    pub max_count: String,
+    pub actions: String,
+    pub capabilities: String,
+    pub tags_required: String,
+    pub available_tags: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<RuleDecl>,
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDecl {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `attachment`: evaluate once per attachment, and point at it.
+    #[serde(default)]
+    pub each: Option<String>,
+    pub deny: Json,
+    pub code: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionDecl {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub when: Json,
+    pub overrides: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantFile {
+    pub kind: String,
+    pub tenant: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub settings: IndexMap<String, Json>,
+    #[serde(default)]
+    pub channels: IndexMap<String, IndexMap<String, Json>>,
+    #[serde(default)]
+    pub roles: IndexMap<String, IndexMap<String, Json>>,
+    /// Per-code message text for this tenant.
+    #[serde(default)]
+    pub messages: IndexMap<String, String>,
+}
+
+/// An override in a tenant file, in its long form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideDecl {
+    pub value: Json,
+    #[serde(default)]
+    pub ticket: Option<String>,
+    #[serde(default)]
+    pub expires: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestsFile {
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Merged under every test's request (maps merge, other values replace).
+    #[serde(default)]
+    pub base: Option<Json>,
+    pub tests: Vec<TestDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestDecl {
+    pub name: String,
+    pub request: Json,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub allowed: bool,
+    #[serde(default)]
+    pub codes: Option<Vec<String>>,
+    #[serde(default)]
+    pub rules: Option<Vec<String>>,
+}

@@ -1,0 +1,111 @@
+//! TOML front end: one pass over `toml`'s spanned parse tree builds both the
+//! common JSON tree and the locator. TOML datetimes become strings (the
+//! schema and compiler read dates and instants from strings either way).
+
+use toml::de::{DeTable, DeValue};
+
+use super::diag::Pos;
+use super::locate::{Locator, join};
+use super::yaml::{MAX_DEPTH, SyntaxError};
+
+pub fn parse(text: &str) -> Result<(serde_json::Value, Locator), SyntaxError> {
+    let lines = LineIndex::new(text);
+    let table = DeTable::parse(text).map_err(|e| SyntaxError {
+        pos: e.span().map(|s| lines.pos(s.start)).unwrap_or(Pos::new(1, 1)),
+        message: format!("TOML: {}", e.message()),
+    })?;
+    let mut loc = Locator::default();
+    loc.insert("", Pos::new(1, 1));
+    let value = table_to_json(table.get_ref(), "", &lines, &mut loc, 0)?;
+    Ok((value, loc))
+}
+
+fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locator, depth: usize) -> Result<serde_json::Value, SyntaxError> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in t.iter() {
+        let p = join(ptr, k.get_ref());
+        loc.insert(&p, lines.pos(v.span().start));
+        map.insert(k.get_ref().to_string(), value_to_json(v.get_ref(), &p, lines, loc, depth + 1, v.span().start)?);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+fn value_to_json(v: &DeValue<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locator, depth: usize, at: usize) -> Result<serde_json::Value, SyntaxError> {
+    use serde_json::Value as J;
+    if depth > MAX_DEPTH {
+        return Err(SyntaxError { pos: lines.pos(at), message: format!("nesting deeper than {MAX_DEPTH} levels") });
+    }
+    Ok(match v {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Integer(i) => {
+            let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
+            let (neg, digits) = match digits.strip_prefix('-') {
+                Some(d) => (true, d.to_owned()),
+                None => (false, digits.trim_start_matches('+').to_owned()),
+            };
+            let n = i64::from_str_radix(&digits, i.radix())
+                .map_err(|e| SyntaxError { pos: lines.pos(at), message: format!("TOML: integer {}: {e}", i.as_str()) })?;
+            J::from(if neg { -n } else { n })
+        }
+        DeValue::Float(f) => {
+            let x: f64 = f.as_str().replace('_', "").parse().unwrap_or(f64::NAN);
+            serde_json::Number::from_f64(x).map(J::Number).unwrap_or(J::Null)
+        }
+        DeValue::Boolean(b) => J::Bool(*b),
+        DeValue::Datetime(d) => J::String(d.to_string()),
+        DeValue::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let p = join(ptr, i);
+                loc.insert(&p, lines.pos(item.span().start));
+                out.push(value_to_json(item.get_ref(), &p, lines, loc, depth + 1, item.span().start)?);
+            }
+            J::Array(out)
+        }
+        DeValue::Table(t) => table_to_json(t, ptr, lines, loc, depth)?,
+    })
+}
+
+/// Byte offset → 1-based line and column (in characters).
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { text, starts }
+    }
+
+    fn pos(&self, offset: usize) -> Pos {
+        let line = self.starts.partition_point(|s| *s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let col = self.text.get(start..offset.min(self.text.len())).map(|s| s.chars().count()).unwrap_or(0);
+        Pos::new(line, col + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_and_locates() {
+        let text = "kind = \"rules\"\n\n[[rules]]\nid = \"a\"\ndeny = { \"client.blocked\" = true }\nn = 0x10\nd = 2027-01-31\n";
+        let (v, loc) = parse(text).unwrap();
+        assert_eq!(v["rules"][0]["id"], "a");
+        assert_eq!(v["rules"][0]["n"], 16);
+        assert_eq!(v["rules"][0]["d"], "2027-01-31");
+        assert_eq!(v["rules"][0]["deny"]["client.blocked"], true);
+        assert_eq!(loc.locate("/rules/0/id"), Pos::new(4, 6));
+        assert_eq!(loc.locate("/kind"), Pos::new(1, 8));
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let err = parse("a = 1\nb = = 2\n").unwrap_err();
+        assert_eq!(err.pos.line, 2);
+    }
+}
