@@ -49,7 +49,13 @@ pub fn run_tests(rs: &RuleSet, now: i64) -> Report {
     let mut results = Vec::with_capacity(rs.tests.len());
     for t in &rs.tests {
         let failure = run_one(rs, t, now, &mut fired, &mut applied);
-        results.push(TestResult { name: t.name.to_string(), file: rs.file_path(t.file).to_owned(), line: t.line, column: t.column, failure });
+        results.push(TestResult {
+            name: t.name.to_string(),
+            file: rs.file_path(t.file).to_owned(),
+            line: t.line,
+            column: t.column,
+            failure,
+        });
     }
     Report {
         results,
@@ -62,7 +68,12 @@ pub fn run_tests(rs: &RuleSet, now: i64) -> Report {
 fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &mut [bool]) -> Option<String> {
     let input = match request::parse(rs, &t.request, now) {
         Ok(i) => i,
-        Err(errs) => return Some(format!("request does not decode: {}", errs.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; "))),
+        Err(errs) => {
+            return Some(format!(
+                "request does not decode: {}",
+                errs.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; ")
+            ));
+        }
     };
     let d = evaluate(rs, &input, true);
     for e in d.trace.iter().flatten() {

@@ -42,8 +42,7 @@ pub struct TraceEntry {
 }
 
 /// One violation as callers see it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ViolationBody {
     /// Stable machine-readable code, e.g. `client_blocked`.
     pub code: String,
@@ -57,8 +56,7 @@ pub struct ViolationBody {
 }
 
 /// One evaluated rule in an explanation.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TraceBody {
     pub rule: String,
     /// `fired`, `not_fired` or `exempted`.
@@ -73,8 +71,7 @@ pub struct TraceBody {
 }
 
 /// The answer of `POST /v1/can-send`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DecisionBody {
     pub allowed: bool,
     pub violations: Vec<ViolationBody>,
@@ -92,11 +89,8 @@ pub fn violations(rs: &RuleSet, input: &Input, hits: &[Hit]) -> Vec<ViolationBod
         .filter_map(|h| {
             let rule = rs.rules.get(h.rule as usize)?;
             let code = rs.codes.get(rule.code as usize)?;
-            let message = tenant
-                .and_then(|t| t.messages.get(&rule.code))
-                .map(|m| &**m)
-                .or(rule.message.as_deref())
-                .unwrap_or(&code.message);
+            let message =
+                tenant.and_then(|t| t.messages.get(&rule.code)).map(|m| &**m).or(rule.message.as_deref()).unwrap_or(&code.message);
             Some(ViolationBody {
                 code: code.name.to_string(),
                 rule: rule.id.to_string(),
@@ -129,10 +123,6 @@ fn trace_entry(rs: &RuleSet, e: &TraceEntry) -> TraceBody {
         result: result.into(),
         pointer: e.attachment.map(|a| format!("/message/attachments/{a}")),
         exempted_by,
-        conditions: e
-            .leaves
-            .iter()
-            .map(|(t, r)| format!("{} → {r}", rs.texts.get(*t as usize).map(|s| &**s).unwrap_or("?")))
-            .collect(),
+        conditions: e.leaves.iter().map(|(t, r)| format!("{} → {r}", rs.texts.get(*t as usize).map(|s| &**s).unwrap_or("?"))).collect(),
     }
 }

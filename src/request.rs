@@ -29,8 +29,7 @@ pub const MAX_LIST_ITEMS: usize = 100;
 pub const MAX_ATTRIBUTES: usize = 64;
 
 /// One problem in a request: where, and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON pointer (RFC 6901) into the request body.
     pub pointer: String,
@@ -44,8 +43,7 @@ impl FieldError {
 }
 
 /// `POST /v1/can-send` body.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CanSendRequest {
     /// Tenant (installation); default from the rules (`default`).
@@ -66,8 +64,7 @@ pub struct CanSendRequest {
     pub message: Message,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sender {
     pub role: String,
@@ -81,8 +78,7 @@ pub struct Sender {
     pub attributes: Option<serde_json::Map<String, Json>>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
     /// A client status declared in the rules (`existing` or `new`).
@@ -108,16 +104,14 @@ pub struct Client {
     pub attributes: Option<serde_json::Map<String, Json>>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thread {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Message {
     #[serde(default)]
@@ -128,8 +122,7 @@ pub struct Message {
     pub attachments: Option<Vec<AttachmentIn>>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateIn {
     pub name: String,
@@ -139,8 +132,7 @@ pub struct TemplateIn {
     pub footer: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentIn {
     pub name: String,
@@ -294,7 +286,8 @@ fn name(rs: &RuleSet, d: Domain, s: &str, p: &str, e: &mut impl FnMut(&str, Stri
     let found = names.get(s);
     if found.is_none() {
         let shown: String = s.chars().take(64).collect();
-        let hint = did_you_mean(s, names.names.iter().map(|n| &**n)).unwrap_or_else(|| format!("expected {}", one_of(names.names.iter().map(|n| &**n))));
+        let hint = did_you_mean(s, names.names.iter().map(|n| &**n))
+            .unwrap_or_else(|| format!("expected {}", one_of(names.names.iter().map(|n| &**n))));
         e(p, format!("unknown {} `{shown}`; {hint}", d.name()));
     }
     found
@@ -319,7 +312,12 @@ fn string(s: &Option<String>, p: &str, max: usize, e: &mut impl FnMut(&str, Stri
     Some(s.as_str().into())
 }
 
-fn attributes(decls: &[AttrDef], given: Option<&serde_json::Map<String, Json>>, base: &str, e: &mut impl FnMut(&str, String)) -> Box<[Option<Value>]> {
+fn attributes(
+    decls: &[AttrDef],
+    given: Option<&serde_json::Map<String, Json>>,
+    base: &str,
+    e: &mut impl FnMut(&str, String),
+) -> Box<[Option<Value>]> {
     let mut out: Vec<Option<Value>> = vec![None; decls.len()];
     let Some(given) = given else { return out.into() };
     if given.len() > MAX_ATTRIBUTES {
@@ -333,8 +331,13 @@ fn attributes(decls: &[AttrDef], given: Option<&serde_json::Map<String, Json>>, 
     for (k, v) in given {
         let p = crate::rules::locate::join(base, k);
         let Some(i) = decls.iter().position(|d| &*d.name == k) else {
-            let hint = did_you_mean(k, decls.iter().map(|d| &*d.name))
-                .unwrap_or_else(|| if decls.is_empty() { "no attributes are declared".into() } else { format!("declared: {}", one_of(decls.iter().map(|d| &*d.name))) });
+            let hint = did_you_mean(k, decls.iter().map(|d| &*d.name)).unwrap_or_else(|| {
+                if decls.is_empty() {
+                    "no attributes are declared".into()
+                } else {
+                    format!("declared: {}", one_of(decls.iter().map(|d| &*d.name)))
+                }
+            });
             e(&p, format!("undeclared attribute `{k}`; {hint}"));
             continue;
         };
@@ -367,7 +370,9 @@ mod tests {
 
     #[test]
     fn unknown_field_points_at_it() {
-        let errs = decode(&json!({"sender": {"role": "agent"}, "client": {"status": "new", "blockd": true}, "channel": "x", "message": {}})).unwrap_err();
+        let errs =
+            decode(&json!({"sender": {"role": "agent"}, "client": {"status": "new", "blockd": true}, "channel": "x", "message": {}}))
+                .unwrap_err();
         assert_eq!(errs[0].pointer, "/client/blockd");
     }
 

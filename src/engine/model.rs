@@ -127,16 +127,40 @@ pub enum Cond {
     All(Box<[Cond]>),
     Any(Box<[Cond]>),
     Not(Box<Cond>),
-    Cmp { field: Field, op: Op, rhs: Operand, text: u32 },
+    Cmp {
+        field: Field,
+        op: Op,
+        rhs: Operand,
+        text: u32,
+    },
     /// `present: true|false` — the field was given (and is not blank text).
-    Present { field: Field, expect: bool, text: u32 },
+    Present {
+        field: Field,
+        expect: bool,
+        text: u32,
+    },
     /// `blank: true|false` — text absent, empty or only white space.
-    Blank { field: Field, expect: bool, text: u32 },
+    Blank {
+        field: Field,
+        expect: bool,
+        text: u32,
+    },
     /// `empty: true|false` — a set with no members.
-    Empty { field: Field, expect: bool, text: u32 },
+    Empty {
+        field: Field,
+        expect: bool,
+        text: u32,
+    },
     /// Local time of day of an instant, in a zone, within [from, to) minutes
     /// after midnight; wraps past midnight when from > to.
-    LocalTime { field: Field, from: u32, to: u32, tz: Operand, expect: bool, text: u32 },
+    LocalTime {
+        field: Field,
+        from: u32,
+        to: u32,
+        tz: Operand,
+        expect: bool,
+        text: u32,
+    },
 }
 
 /// A deny rule: when its condition holds, the decision carries its violation.

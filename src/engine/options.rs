@@ -23,8 +23,7 @@ use crate::decision::{ViolationBody, violations};
 /// The formats a message can take, and the probe message for each.
 pub const FORMATS: [&str; 3] = ["text", "attachments", "template"];
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AttachmentLimits {
     /// Allowed extensions, lower case, without dots.
     pub formats: Vec<String>,
@@ -36,8 +35,7 @@ pub struct AttachmentLimits {
     pub max_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ChannelOptions {
     pub channel: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,16 +49,14 @@ pub struct ChannelOptions {
     pub attachment_limits: Option<AttachmentLimits>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TagOptions {
     pub required: bool,
     pub available: Vec<String>,
 }
 
 /// The answer of `POST /v1/send-options`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SendOptionsBody {
     pub tenant: String,
     pub role: String,

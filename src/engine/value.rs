@@ -120,9 +120,27 @@ impl Ty {
     }
 
     pub const NAMES: &'static [&'static str] = &[
-        "bool", "int", "size", "duration", "string", "extension", "timestamp", "timezone", "channel", "role", "action",
-        "capability", "client_status", "tenant", "set<string>", "set<extension>", "set<channel>", "set<role>", "set<action>",
-        "set<capability>", "set<client_status>",
+        "bool",
+        "int",
+        "size",
+        "duration",
+        "string",
+        "extension",
+        "timestamp",
+        "timezone",
+        "channel",
+        "role",
+        "action",
+        "capability",
+        "client_status",
+        "tenant",
+        "set<string>",
+        "set<extension>",
+        "set<channel>",
+        "set<role>",
+        "set<action>",
+        "set<capability>",
+        "set<client_status>",
     ];
 }
 

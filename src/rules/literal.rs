@@ -45,11 +45,8 @@ pub fn parse<'n>(ty: Ty, v: &Json, names: &dyn Fn(Domain) -> &'n Names) -> Resul
             let items = v.as_array().ok_or_else(|| expected("a list", v))?;
             let mut out: Vec<Box<str>> = Vec::with_capacity(items.len());
             for item in items {
-                let s: Box<str> = if ty == Ty::ExtSet {
-                    ext(item)?.into()
-                } else {
-                    item.as_str().ok_or_else(|| expected("a string", item))?.into()
-                };
+                let s: Box<str> =
+                    if ty == Ty::ExtSet { ext(item)?.into() } else { item.as_str().ok_or_else(|| expected("a string", item))?.into() };
                 out.push(s);
             }
             out.sort();
@@ -92,7 +89,8 @@ fn sym<'n>(d: Domain, v: &Json, names: &dyn Fn(Domain) -> &'n Names) -> Result<u
     let s = v.as_str().ok_or_else(|| expected(&format!("a {} name", d.name()), v))?;
     let table = names(d);
     table.get(s).ok_or_else(|| {
-        let hint = did_you_mean(s, table.names.iter().map(|n| &**n)).or_else(|| Some(format!("known: {}", one_of(table.names.iter().map(|n| &**n)))));
+        let hint = did_you_mean(s, table.names.iter().map(|n| &**n))
+            .or_else(|| Some(format!("known: {}", one_of(table.names.iter().map(|n| &**n)))));
         err(format!("unknown {} `{s}`", d.name()), hint)
     })
 }
@@ -131,7 +129,8 @@ pub fn parse_size(s: &str) -> Result<i64, LiteralError> {
     if num.is_empty() || num.parse::<f64>().is_err() {
         return Err(err(format!("`{s}` is not a size"), hint));
     }
-    let parsed: bytesize::ByteSize = format!("{num} {canonical}").parse().map_err(|e: String| err(format!("`{s}` is not a size: {e}"), hint.clone()))?;
+    let parsed: bytesize::ByteSize =
+        format!("{num} {canonical}").parse().map_err(|e: String| err(format!("`{s}` is not a size: {e}"), hint.clone()))?;
     let bytes = parsed.as_u64();
     if bytes >= i64::MAX as u64 {
         return Err(err(format!("`{s}` is too large"), None));
@@ -142,7 +141,8 @@ pub fn parse_size(s: &str) -> Result<i64, LiteralError> {
 /// A duration in milliseconds from `24h`, `30m`, `7days`.
 pub fn duration(v: &Json) -> Result<i64, LiteralError> {
     let s = v.as_str().ok_or_else(|| expected("a duration such as `24h`", v))?;
-    let d = humantime::parse_duration(s.trim()).map_err(|e| err(format!("`{s}` is not a duration: {e}"), Some("e.g. `24h`, `30m`, `7days`, `1h 30m`".into())))?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| err(format!("`{s}` is not a duration: {e}"), Some("e.g. `24h`, `30m`, `7days`, `1h 30m`".into())))?;
     i64::try_from(d.as_millis()).map_err(|_| err(format!("`{s}` is too long"), None))
 }
 
@@ -161,7 +161,8 @@ pub fn instant(s: &str) -> Result<i64, LiteralError> {
 
 pub fn timezone(s: &str) -> Result<chrono_tz::Tz, LiteralError> {
     s.parse::<chrono_tz::Tz>().map_err(|_| {
-        let hint = did_you_mean(s, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())).or_else(|| Some("an IANA name such as `Europe/Moscow` or `UTC`".into()));
+        let hint = did_you_mean(s, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()))
+            .or_else(|| Some("an IANA name such as `Europe/Moscow` or `UTC`".into()));
         err(format!("unknown time zone `{s}`"), hint)
     })
 }
@@ -169,7 +170,8 @@ pub fn timezone(s: &str) -> Result<chrono_tz::Tz, LiteralError> {
 /// `HH:MM` → minutes after midnight.
 pub fn time_of_day(v: &Json) -> Result<u32, LiteralError> {
     let s = v.as_str().ok_or_else(|| expected("a time of day `HH:MM`", v))?;
-    let t = chrono::NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| err(format!("`{s}` is not a time of day"), Some("write `HH:MM`, e.g. `21:00`".into())))?;
+    let t = chrono::NaiveTime::parse_from_str(s, "%H:%M")
+        .map_err(|_| err(format!("`{s}` is not a time of day"), Some("write `HH:MM`, e.g. `21:00`".into())))?;
     use chrono::Timelike;
     Ok(t.hour() * 60 + t.minute())
 }
@@ -179,7 +181,10 @@ fn ext(v: &Json) -> Result<String, LiteralError> {
     let s = v.as_str().ok_or_else(|| expected("a file extension", v))?;
     let e = s.trim().trim_start_matches('.').to_lowercase();
     if e.is_empty() || e.contains(['.', '/', '\\', ' ']) {
-        return Err(err(format!("`{s}` is not a file extension"), Some("one extension without dots, e.g. `pdf`; the extension is the text after a name's last dot".into())));
+        return Err(err(
+            format!("`{s}` is not a file extension"),
+            Some("one extension without dots, e.g. `pdf`; the extension is the text after a name's last dot".into()),
+        ));
     }
     Ok(e)
 }

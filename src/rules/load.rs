@@ -28,10 +28,16 @@ pub fn parse(file: &SourceFile) -> Result<ParsedFile, Vec<Diagnostic>> {
         Some(serde_json::Value::String(k)) => k.clone(),
         Some(_) => return Err(vec![Diagnostic::error(path, locator.locate("/kind"), "`kind` must be a string")]),
         None if value.is_null() => {
-            return Err(vec![Diagnostic::error(path, Pos::new(1, 1), "empty rule file").with_hint(Some(format!("start it with `kind:` {}", one_of(KINDS.iter().copied()))))]);
+            return Err(vec![
+                Diagnostic::error(path, Pos::new(1, 1), "empty rule file")
+                    .with_hint(Some(format!("start it with `kind:` {}", one_of(KINDS.iter().copied())))),
+            ]);
         }
         None => {
-            return Err(vec![Diagnostic::error(path, Pos::new(1, 1), "missing `kind`").with_hint(Some(format!("add `kind:` with {}", one_of(KINDS.iter().copied()))))]);
+            return Err(vec![
+                Diagnostic::error(path, Pos::new(1, 1), "missing `kind`")
+                    .with_hint(Some(format!("add `kind:` with {}", one_of(KINDS.iter().copied())))),
+            ]);
         }
     };
     if !KINDS.contains(&kind.as_str()) {

@@ -38,10 +38,9 @@ fn validators() -> &'static HashMap<&'static str, Result<jsonschema::Validator, 
 /// Check `value` against the schema of `kind`; every violation is returned.
 pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
     match validators().get(kind) {
-        Some(Ok(v)) => v
-            .iter_errors(value)
-            .map(|e| SchemaError { pointer: e.instance_path().as_str().to_owned(), message: e.to_string() })
-            .collect(),
+        Some(Ok(v)) => {
+            v.iter_errors(value).map(|e| SchemaError { pointer: e.instance_path().as_str().to_owned(), message: e.to_string() }).collect()
+        }
         Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone() }],
         None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`") }],
     }

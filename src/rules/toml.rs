@@ -30,7 +30,14 @@ fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locato
     Ok(serde_json::Value::Object(map))
 }
 
-fn value_to_json(v: &DeValue<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locator, depth: usize, at: usize) -> Result<serde_json::Value, SyntaxError> {
+fn value_to_json(
+    v: &DeValue<'_>,
+    ptr: &str,
+    lines: &LineIndex,
+    loc: &mut Locator,
+    depth: usize,
+    at: usize,
+) -> Result<serde_json::Value, SyntaxError> {
     use serde_json::Value as J;
     if depth > MAX_DEPTH {
         return Err(SyntaxError { pos: lines.pos(at), message: format!("nesting deeper than {MAX_DEPTH} levels") });

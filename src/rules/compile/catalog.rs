@@ -37,9 +37,16 @@ pub(super) fn compile(b: &mut Builder) {
         for (who, attrs, list) in [("client", &cat.attributes.client, 0), ("sender", &cat.attributes.sender, 1)] {
             for (name, decl) in attrs {
                 let ptr = join(&format!("/attributes/{who}"), name);
-                let Some(ty) = Ty::parse(&decl.ty).filter(|t| matches!(t, Ty::Bool | Ty::Int | Ty::Size | Ty::Str | Ty::Time | Ty::StrSet | Ty::Duration))
+                let Some(ty) = Ty::parse(&decl.ty)
+                    .filter(|t| matches!(t, Ty::Bool | Ty::Int | Ty::Size | Ty::Str | Ty::Time | Ty::StrSet | Ty::Duration))
                 else {
-                    b.error(fi, &format!("{ptr}/type"), None, format!("attribute type `{}` is not supported", decl.ty), Some("one of `bool`, `int`, `size`, `duration`, `string`, `timestamp`, `set<string>`".into()));
+                    b.error(
+                        fi,
+                        &format!("{ptr}/type"),
+                        None,
+                        format!("attribute type `{}` is not supported", decl.ty),
+                        Some("one of `bool`, `int`, `size`, `duration`, `string`, `timestamp`, `set<string>`".into()),
+                    );
                     continue;
                 };
                 let target = if list == 0 { &mut b.rs.client_attrs } else { &mut b.rs.sender_attrs };
@@ -68,12 +75,20 @@ pub(super) fn compile(b: &mut Builder) {
         }
         b.rs.tenants.push(&name, None);
     }
-    for (domain, label) in [(Domain::Channel, "channels"), (Domain::Role, "roles"), (Domain::Action, "actions"), (Domain::ClientStatus, "client_statuses")] {
+    for (domain, label) in
+        [(Domain::Channel, "channels"), (Domain::Role, "roles"), (Domain::Action, "actions"), (Domain::ClientStatus, "client_statuses")]
+    {
         if b.names(domain).is_empty() {
             let file = b.files_of("catalog").first().copied();
             match file {
-                Some(fi) => b.error(fi, "", None, format!("the catalog declares no {label}"), Some(format!("add `{label}:` to a catalog file"))),
-                None => b.diags.push(crate::rules::diag::Diagnostic::error(".", crate::rules::diag::Pos::UNKNOWN, "no catalog file (`kind: catalog`) in the rule set")),
+                Some(fi) => {
+                    b.error(fi, "", None, format!("the catalog declares no {label}"), Some(format!("add `{label}:` to a catalog file")))
+                }
+                None => b.diags.push(crate::rules::diag::Diagnostic::error(
+                    ".",
+                    crate::rules::diag::Pos::UNKNOWN,
+                    "no catalog file (`kind: catalog`) in the rule set",
+                )),
             }
             return;
         }
@@ -81,20 +96,28 @@ pub(super) fn compile(b: &mut Builder) {
     match defaults {
         None => {
             let fi = b.files_of("catalog").first().copied().unwrap_or(0);
-            b.error(fi, "", None, "no `request_defaults` (the tenant and action a request gets when it names none)", Some("add `request_defaults: { tenant: default, action: send }` to the catalog".into()));
+            b.error(
+                fi,
+                "",
+                None,
+                "no `request_defaults` (the tenant and action a request gets when it names none)",
+                Some("add `request_defaults: { tenant: default, action: send }` to the catalog".into()),
+            );
         }
         Some((fi, tenant, action)) => {
             match b.rs.tenants.get(&tenant) {
                 Some(t) => b.rs.default_tenant = t,
                 None => {
-                    let hint = did_you_mean(&tenant, b.rs.tenants.names.iter().map(|n| &**n)).or_else(|| Some("every tenant needs a file with `kind: tenant`".into()));
+                    let hint = did_you_mean(&tenant, b.rs.tenants.names.iter().map(|n| &**n))
+                        .or_else(|| Some("every tenant needs a file with `kind: tenant`".into()));
                     b.error(fi, "/request_defaults/tenant", None, format!("default tenant `{tenant}` has no tenant file"), hint);
                 }
             }
             match b.rs.actions.get(&action) {
                 Some(a) => b.rs.default_action = a,
                 None => {
-                    let hint = did_you_mean(&action, b.rs.actions.names.iter().map(|n| &**n)).or_else(|| Some(one_of(b.rs.actions.names.iter().map(|n| &**n))));
+                    let hint = did_you_mean(&action, b.rs.actions.names.iter().map(|n| &**n))
+                        .or_else(|| Some(one_of(b.rs.actions.names.iter().map(|n| &**n))));
                     b.error(fi, "/request_defaults/action", None, format!("unknown action `{action}`"), hint);
                 }
             }

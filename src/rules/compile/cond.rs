@@ -23,8 +23,25 @@ use super::Builder;
 use super::fields::resolve;
 
 const OPS: &[&str] = &[
-    "eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "not_contains", "any_in", "none_in", "all_in", "within", "not_within",
-    "present", "blank", "empty", "local_time",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "any_in",
+    "none_in",
+    "all_in",
+    "within",
+    "not_within",
+    "present",
+    "blank",
+    "empty",
+    "local_time",
 ];
 
 /// Where a condition is compiled, and what it turned out to read.
@@ -42,7 +59,13 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
         Json::String(path) => {
             let (field, ty) = field(b, s, ptr, path)?;
             if ty != Ty::Bool {
-                b.error(s.file, ptr, Some(s.rule), format!("`{path}` is a {ty}; a bare field as a condition must be a bool"), Some(format!("compare it: `{path}: {{ eq: … }}`")));
+                b.error(
+                    s.file,
+                    ptr,
+                    Some(s.rule),
+                    format!("`{path}` is a {ty}; a bare field as a condition must be a bool"),
+                    Some(format!("compare it: `{path}: {{ eq: … }}`")),
+                );
                 return None;
             }
             let text = text(b, format!("{path} eq true"));
@@ -52,7 +75,13 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
             let combinator = ["all", "any", "not"].into_iter().find(|k| map.contains_key(*k));
             if let Some(k) = combinator {
                 if map.len() != 1 {
-                    b.error(s.file, ptr, Some(s.rule), format!("`{k}` must be alone in its condition"), Some(format!("put the other comparisons inside `{k}`, or wrap both in `all:`")));
+                    b.error(
+                        s.file,
+                        ptr,
+                        Some(s.rule),
+                        format!("`{k}` must be alone in its condition"),
+                        Some(format!("put the other comparisons inside `{k}`, or wrap both in `all:`")),
+                    );
                     return None;
                 }
                 let inner = map.get(k)?;
@@ -104,7 +133,13 @@ fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(F
     match resolve(b, path) {
         Ok((f, t)) => {
             if f.per_attachment() && !s.per_attachment {
-                b.error(s.file, ptr, Some(s.rule), format!("`{path}` is only known inside a rule with `each: attachment`"), Some("add `each: attachment` to the rule, or use `message.attachments.count` / `.total_size`".into()));
+                b.error(
+                    s.file,
+                    ptr,
+                    Some(s.rule),
+                    format!("`{path}` is only known inside a rule with `each: attachment`"),
+                    Some("add `each: attachment` to the rule, or use `message.attachments.count` / `.total_size`".into()),
+                );
                 return None;
             }
             if f.about_message() {
@@ -144,7 +179,13 @@ fn comparison(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, spec: &
             ok.then_some(out)
         }
         Json::Array(_) if ty.elem().is_none() => {
-            b.error(s.file, ptr, Some(s.rule), format!("`{path}` is a {ty}, not a set; a list cannot equal it"), Some(format!("to test membership write `{path}: {{ in: [...] }}`")));
+            b.error(
+                s.file,
+                ptr,
+                Some(s.rule),
+                format!("`{path}` is a {ty}, not a set; a list cannot equal it"),
+                Some(format!("to test membership write `{path}: {{ in: [...] }}`")),
+            );
             None
         }
         _ => Some(vec![leaf(b, s, ptr, path, f, ty, "eq", spec)?]),
@@ -234,7 +275,13 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
             };
             for k in obj.keys() {
                 if !["from", "to", "timezone"].contains(&k.as_str()) {
-                    b.error(fi, &join(ptr, k), Some(rule), format!("unknown key `{k}` in `local_time`"), Some("`from`, `to`, `timezone`".into()));
+                    b.error(
+                        fi,
+                        &join(ptr, k),
+                        Some(rule),
+                        format!("unknown key `{k}` in `local_time`"),
+                        Some("`from`, `to`, `timezone`".into()),
+                    );
                     return None;
                 }
             }

@@ -60,7 +60,9 @@ pub(super) fn resolve(b: &Builder, path: &str) -> Result<(Field, Ty), (String, O
                 let ty = attrs.get(i as usize).map(|a| a.ty).unwrap_or(Ty::Bool);
                 return Ok((if who == 0 { Field::ClientAttr(i) } else { Field::SenderAttr(i) }, ty));
             }
-            let hint = did_you_mean(name, attrs.iter().map(|a| &*a.name)).or_else(|| Some(format!("declare it under `attributes: {{ {}: {{ {name}: {{ type: … }} }} }}` in the catalog", &prefix[..6])));
+            let hint = did_you_mean(name, attrs.iter().map(|a| &*a.name)).or_else(|| {
+                Some(format!("declare it under `attributes: {{ {}: {{ {name}: {{ type: … }} }} }}` in the catalog", &prefix[..6]))
+            });
             return Err((format!("undeclared attribute `{path}`"), hint));
         }
     }
@@ -84,6 +86,7 @@ pub(super) fn resolve(b: &Builder, path: &str) -> Result<(Field, Ty), (String, O
     candidates.extend(b.rs.tenant_settings.iter().map(|d| format!("tenant.{}", d.name)));
     candidates.extend(b.rs.channel_settings.iter().map(|d| format!("channel.{}", d.name)));
     candidates.extend(b.rs.role_settings.iter().map(|d| format!("role.{}", d.name)));
-    let hint = did_you_mean(path, candidates.iter().map(String::as_str)).or_else(|| Some("see docs/rules.md for the fields a condition can read".into()));
+    let hint = did_you_mean(path, candidates.iter().map(String::as_str))
+        .or_else(|| Some("see docs/rules.md for the fields a condition can read".into()));
     Err((format!("unknown field `{path}`"), hint))
 }

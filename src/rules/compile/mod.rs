@@ -51,14 +51,24 @@ pub struct Compiled {
 /// decides which overrides are reported as expired; it does not change
 /// what the rule set decides.
 pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) -> Result<Compiled, LoadError> {
-    let mut b = Builder { files: Vec::new(), diags: extra_errors, rs: RuleSet::empty(revision(sources)), now, defaults: settings::Defaults::default() };
+    let mut b = Builder {
+        files: Vec::new(),
+        diags: extra_errors,
+        rs: RuleSet::empty(revision(sources)),
+        now,
+        defaults: settings::Defaults::default(),
+    };
     for src in sources {
         match load::parse(src) {
             Ok(f) => b.files.push(f),
             Err(d) => b.diags.extend(d),
         }
     }
-    b.rs.files = b.files.iter().map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() }).collect();
+    b.rs.files = b
+        .files
+        .iter()
+        .map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() })
+        .collect();
     catalog::compile(&mut b);
     settings::compile(&mut b);
     rules::compile(&mut b);
@@ -160,4 +170,3 @@ pub fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     }
     p
 }
-

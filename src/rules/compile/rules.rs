@@ -32,14 +32,21 @@ pub(super) fn compile(b: &mut Builder) {
                 None => false,
                 Some("attachment") => true,
                 Some(other) => {
-                    b.error(fi, &format!("{ptr}/each"), Some(&r.id), format!("cannot iterate over `{other}`"), Some("`each: attachment` is the one collection rules iterate".into()));
+                    b.error(
+                        fi,
+                        &format!("{ptr}/each"),
+                        Some(&r.id),
+                        format!("cannot iterate over `{other}`"),
+                        Some("`each: attachment` is the one collection rules iterate".into()),
+                    );
                     continue;
                 }
             };
             let code = match b.rs.code_index.get(r.code.as_str()) {
                 Some(c) => *c,
                 None => {
-                    let hint = did_you_mean(&r.code, b.rs.codes.iter().map(|c| &*c.name)).or_else(|| Some("declare it under `codes:` in the catalog".into()));
+                    let hint = did_you_mean(&r.code, b.rs.codes.iter().map(|c| &*c.name))
+                        .or_else(|| Some("declare it under `codes:` in the catalog".into()));
                     b.error(fi, &format!("{ptr}/code"), Some(&r.id), format!("unknown code `{}`", r.code), hint);
                     continue;
                 }
@@ -99,14 +106,27 @@ pub(super) fn compile(b: &mut Builder) {
             }
         }
         let pos = b.pos(fi, &ptr);
-        b.rs.exceptions.push(Exception { id: id.as_str().into(), description: None, cond: c, overrides: targets.into(), file: fi as u32, line: pos.line });
+        b.rs.exceptions.push(Exception {
+            id: id.as_str().into(),
+            description: None,
+            cond: c,
+            overrides: targets.into(),
+            file: fi as u32,
+            line: pos.line,
+        });
     }
 }
 
 fn unique(b: &mut Builder, ids: &mut HashMap<String, (usize, String)>, fi: usize, ptr: &str, id: &str) -> bool {
     if let Some((other, optr)) = ids.get(id) {
         let where_ = format!("{}:{}", b.path(*other), b.pos(*other, optr).line);
-        b.error(fi, &format!("{ptr}/id"), Some(id), format!("duplicate rule id `{id}`"), Some(format!("first declared at {where_}; ids must be unique across all rule files")));
+        b.error(
+            fi,
+            &format!("{ptr}/id"),
+            Some(id),
+            format!("duplicate rule id `{id}`"),
+            Some(format!("first declared at {where_}; ids must be unique across all rule files")),
+        );
         return false;
     }
     ids.insert(id.to_owned(), (fi, ptr.to_owned()));
@@ -145,7 +165,8 @@ pub(super) fn compile_tests(b: &mut Builder) {
             let mut ok = true;
             for (j, code) in t.expect.codes.iter().flatten().enumerate() {
                 if !b.rs.code_index.contains_key(code.as_str()) {
-                    let hint = did_you_mean(code, b.rs.codes.iter().map(|c| &*c.name)).or_else(|| Some(one_of(b.rs.codes.iter().map(|c| &*c.name))));
+                    let hint = did_you_mean(code, b.rs.codes.iter().map(|c| &*c.name))
+                        .or_else(|| Some(one_of(b.rs.codes.iter().map(|c| &*c.name))));
                     b.error(fi, &format!("{ptr}/expect/codes/{j}"), Some(&t.name), format!("unknown code `{code}`"), hint);
                     ok = false;
                 }

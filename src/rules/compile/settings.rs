@@ -126,7 +126,13 @@ pub(super) fn compile(b: &mut Builder) {
                 Some(("channel", n)) => (Level::Channel, n),
                 Some(("role", n)) => (Level::Role, n),
                 _ => {
-                    b.error(fi, &ptr, None, format!("`{path}` is not a setting"), Some("write `tenant.<name>`, `channel.<name>` or `role.<name>`".into()));
+                    b.error(
+                        fi,
+                        &ptr,
+                        None,
+                        format!("`{path}` is not a setting"),
+                        Some("write `tenant.<name>`, `channel.<name>` or `role.<name>`".into()),
+                    );
                     return None;
                 }
             };
@@ -212,9 +218,23 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
         b.error(fi, &format!("{ptr}/min"), Some(name), format!("`min` ({lo}) is above `max` ({hi})"), None);
     }
     if decl.tighten_only && !(ty.is_numeric() || ty.elem().is_some()) {
-        b.error(fi, &format!("{ptr}/tighten_only"), Some(name), format!("`tighten_only` applies to numbers, sizes and sets, not to a {ty}"), Some("use `locked: true` to forbid overrides".into()));
+        b.error(
+            fi,
+            &format!("{ptr}/tighten_only"),
+            Some(name),
+            format!("`tighten_only` applies to numbers, sizes and sets, not to a {ty}"),
+            Some("use `locked: true` to forbid overrides".into()),
+        );
     }
-    let def = SettingDef { name: name.into(), ty, description: decl.description.as_deref().map(Into::into), min, max, tighten_only: decl.tighten_only, locked: decl.locked };
+    let def = SettingDef {
+        name: name.into(),
+        ty,
+        description: decl.description.as_deref().map(Into::into),
+        min,
+        max,
+        tighten_only: decl.tighten_only,
+        locked: decl.locked,
+    };
     let default = match literal::parse(ty, &decl.default, &|d| b.rs.names(d)) {
         Ok(v) => v,
         Err(e) => {
@@ -260,5 +280,6 @@ pub(super) fn setting_hint(b: &Builder, level: Level, name: &str) -> Option<Stri
         Level::Channel => &b.rs.channel_settings,
         Level::Role => &b.rs.role_settings,
     };
-    did_you_mean(name, list.iter().map(|d| &*d.name)).or_else(|| Some(format!("declared {} settings: {}", level.prefix(), one_of(list.iter().map(|d| &*d.name)))))
+    did_you_mean(name, list.iter().map(|d| &*d.name))
+        .or_else(|| Some(format!("declared {} settings: {}", level.prefix(), one_of(list.iter().map(|d| &*d.name)))))
 }

@@ -141,7 +141,13 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
             Ok(d) => (d.value.clone(), join(ptr, "value"), Some(d)),
             Err(e) => {
                 let p = format!("{ptr}{}", path_to_pointer(e.path()));
-                b.error(fi, &p, Some(tenant), e.inner().to_string(), Some("an override is a value, or `{ value, ticket, expires, note }`".into()));
+                b.error(
+                    fi,
+                    &p,
+                    Some(tenant),
+                    e.inner().to_string(),
+                    Some("an override is a value, or `{ value, ticket, expires, note }`".into()),
+                );
                 return None;
             }
         }
@@ -149,7 +155,13 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
         (v.clone(), ptr.to_owned(), None)
     };
     if def.locked {
-        b.error(fi, ptr, Some(tenant), format!("`{}` is locked: tenants cannot override it", def.name), Some("change the default in the settings file instead".into()));
+        b.error(
+            fi,
+            ptr,
+            Some(tenant),
+            format!("`{}` is locked: tenants cannot override it", def.name),
+            Some("change the default in the settings file instead".into()),
+        );
         return None;
     }
     let value = match literal::parse(def.ty, &value_json, &|d| b.rs.names(d)) {
@@ -168,7 +180,13 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
         return None;
     }
     if def.tighten_only && !tighter(&value, default) {
-        b.error(fi, &value_ptr, Some(tenant), format!("`{}` may only be tightened by a tenant (lowered, or reduced to a subset of the default)", def.name), None);
+        b.error(
+            fi,
+            &value_ptr,
+            Some(tenant),
+            format!("`{}` may only be tightened by a tenant (lowered, or reduced to a subset of the default)", def.name),
+            None,
+        );
         return None;
     }
     let origin = b.origin(fi, &value_ptr);
