@@ -57,6 +57,7 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         rs: RuleSet::empty(revision(sources)),
         now,
         defaults: settings::Defaults::default(),
+        declared: Default::default(),
     };
     for src in sources {
         match load::parse(src) {
@@ -105,6 +106,9 @@ pub(crate) struct Builder {
     rs: RuleSet,
     now: i64,
     defaults: settings::Defaults,
+    /// Every rule id written, compiled or not: a reference to a rule that
+    /// failed to compile is not reported again.
+    declared: std::collections::HashSet<String>,
 }
 
 impl Builder {

@@ -25,6 +25,7 @@ pub(super) fn compile(b: &mut Builder) {
         let Some(file) = b.typed::<RulesFile>(fi) else { continue };
         for (i, r) in file.rules.iter().enumerate() {
             let ptr = format!("/rules/{i}");
+            b.declared.insert(r.id.clone());
             if !unique(b, &mut ids, fi, &ptr, &r.id) {
                 continue;
             }
@@ -82,6 +83,7 @@ pub(super) fn compile(b: &mut Builder) {
         for (j, target) in overrides.iter().enumerate() {
             match rule_index.get(target) {
                 Some(r) => targets.push(*r),
+                None if b.declared.contains(target) => {}
                 None => {
                     let hint = did_you_mean(target, rule_index.keys().map(String::as_str));
                     b.error(fi, &format!("{ptr}/overrides/{j}"), Some(&id), format!("no rule `{target}` to override"), hint);
@@ -172,7 +174,7 @@ pub(super) fn compile_tests(b: &mut Builder) {
                 }
             }
             for (j, rule) in t.expect.rules.iter().flatten().enumerate() {
-                if !b.rs.rules.iter().any(|r| &*r.id == rule) {
+                if !b.declared.contains(rule) {
                     let hint = did_you_mean(rule, b.rs.rules.iter().map(|r| &*r.id));
                     b.error(fi, &format!("{ptr}/expect/rules/{j}"), Some(&t.name), format!("unknown rule `{rule}`"), hint);
                     ok = false;

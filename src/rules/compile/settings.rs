@@ -251,7 +251,7 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
 /// Whether a value breaks a setting's `min`/`max`.
 pub(super) fn out_of_bounds(def: &SettingDef, v: &Value) -> Option<String> {
     let Value::Int(i) = v else { return None };
-    let show = |x: i64| if def.ty == Ty::Size { format!("{x} bytes") } else { x.to_string() };
+    let show = |x: i64| show(def, x);
     if let Some(lo) = def.min
         && *i < lo
     {
@@ -282,4 +282,13 @@ pub(super) fn setting_hint(b: &Builder, level: Level, name: &str) -> Option<Stri
     };
     did_you_mean(name, list.iter().map(|d| &*d.name))
         .or_else(|| Some(format!("declared {} settings: {}", level.prefix(), one_of(list.iter().map(|d| &*d.name)))))
+}
+
+/// A setting's number as an admin reads it: sizes in bytes and in MB.
+pub(super) fn show(def: &SettingDef, x: i64) -> String {
+    if def.ty == Ty::Size {
+        format!("{x} bytes ({})", bytesize::ByteSize::b(x.max(0) as u64).display().si())
+    } else {
+        x.to_string()
+    }
 }

@@ -173,7 +173,7 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
     };
     if let Some(msg) = out_of_bounds(def, &value) {
         let range = match (def.min, def.max) {
-            (Some(lo), Some(hi)) => Some(format!("tenants may set {} from {lo} to {hi}", def.name)),
+            (Some(lo), Some(hi)) => Some(format!("tenants may set {} from {} to {}", def.name, super::settings::show(def, lo), super::settings::show(def, hi))),
             _ => None,
         };
         b.error(fi, &value_ptr, Some(tenant), msg, range);
