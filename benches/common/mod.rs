@@ -1,0 +1,136 @@
+//! Shared by the benchmarks: request shapes, a generated many-tenant rule
+//! set, and the hand-written floor — SPEC §1 for the shipped rules as plain
+//! Rust, independent of the engine, to measure the engine against.
+#![allow(dead_code)]
+
+use cansend::request::CanSendRequest;
+use cansend::rules::SourceFile;
+use serde_json::{Value, json};
+
+/// 2026-11-24T12:00:00Z
+pub const NOW: i64 = 1_795_521_600_000;
+
+pub fn shapes() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "allowed_text",
+            json!({"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["whatsapp", "email"]},
+                   "channel": "whatsapp", "message": {"text": "Hello"}}),
+        ),
+        (
+            "denied_several",
+            json!({"tenant": "demo-tags", "sender": {"role": "supervisor"}, "action": "send_and_assign_self",
+                   "client": {"status": "existing", "blocked": true, "active_thread": true, "channels": ["telegram"]},
+                   "channel": "viber", "message": {"text": "  ", "attachments": [{"name": "a.exe", "size": 40_000_000}]}}),
+        ),
+        (
+            "email_5_attachments",
+            json!({"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["email"], "email": "a@b.c"},
+                   "channel": "email", "message": {"text": "Invoices", "attachments": [
+                       {"name": "a.pdf", "size": 1_000_000}, {"name": "b.PDF", "size": 2_000_000}, {"name": "c.docx", "size": 3_000_000},
+                       {"name": "d.png", "size": 4_000_000}, {"name": "e.jpg", "size": 5_000_000}]}}),
+        ),
+        (
+            "new_client",
+            json!({"sender": {"role": "agent"}, "client": {"status": "new", "phone": "+79990001122"},
+                   "channel": "viber", "message": {"text": "Hello"}}),
+        ),
+        (
+            "template",
+            json!({"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["whatsapp"]},
+                   "channel": "whatsapp", "message": {"template": {"name": "order_ready", "header": "Hi"}}}),
+        ),
+    ]
+}
+
+/// A request on `tenant` with `n` attachments on email.
+pub fn with_attachments(tenant: &str, n: usize) -> Value {
+    let atts: Vec<Value> = (0..n).map(|i| json!({"name": format!("f{i}.pdf"), "size": 1000})).collect();
+    json!({"tenant": tenant, "sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["email"], "email": "a@b.c"},
+           "channel": "email", "message": {"text": "x", "attachments": atts}})
+}
+
+/// The shipped rules plus `n` generated tenants (`t00000`…), each with a
+/// small override, as tech support would write them.
+pub fn many_tenants(n: usize) -> Vec<SourceFile> {
+    let mut files = cansend::rules::source::builtin();
+    for i in 0..n {
+        let text = format!(
+            "kind: tenant\ntenant: t{i:05}\nchannels:\n  email:\n    max_file_size: {{ value: {} MB, ticket: SUP-{i} }}\n",
+            30 + i % 70
+        );
+        files.push(SourceFile { path: format!("tenants/gen/t{i:05}.yaml"), text });
+    }
+    files
+}
+
+// ---------------------------------------------------------------------------
+// The floor: the shipped default rules for the default tenant, by hand.
+
+const DEFAULT_FORMATS: [&str; 8] = ["jpeg", "jpg", "png", "pdf", "doc", "docx", "rtf", "bmp"];
+
+fn blank(s: &Option<String>) -> bool {
+    s.as_deref().is_none_or(|s| s.trim().is_empty())
+}
+
+/// Codes SPEC §1 gives for `r` on the `default` tenant.
+pub fn floor(r: &CanSendRequest, out: &mut Vec<&'static str>) {
+    let c = &r.client;
+    let ch = r.channel.as_str();
+    let channels = c.channels.as_deref().unwrap_or(&[]);
+    let existing = c.status == "existing";
+    let email_exception = ch == "email" && !blank(&c.email);
+    if c.blocked == Some(true) {
+        out.push("client_blocked");
+    }
+    if c.active_thread == Some(true) && !email_exception {
+        out.push("active_thread");
+    }
+    if existing && !channels.iter().any(|x| x == ch) && !email_exception {
+        out.push("channel_not_used_by_client");
+    }
+    if !existing && !matches!(ch, "whatsapp" | "viber" | "email" | "webchat" | "mobile_app") {
+        out.push("channel_not_available_for_new_client");
+    }
+    if !existing {
+        let missing = match ch {
+            "whatsapp" | "viber" => blank(&c.phone),
+            "email" => blank(&c.email),
+            "webchat" | "mobile_app" => blank(&c.external_id),
+            _ => false,
+        };
+        if missing {
+            out.push("missing_client_identifier");
+        }
+    }
+    let role = r.sender.role.as_str();
+    if r.action.as_deref() == Some("send_and_assign_self") && role != "agent" {
+        out.push("action_not_allowed");
+    }
+    let m = &r.message;
+    let atts = m.attachments.as_deref().unwrap_or(&[]);
+    if blank(&m.text) && m.template.is_none() && atts.is_empty() {
+        out.push("empty_message");
+    }
+    if m.template.is_some() && !matches!(ch, "whatsapp" | "viber") {
+        out.push("template_not_supported");
+    }
+    let max_count = if ch == "email" { 100 } else { 1 };
+    if atts.len() > max_count {
+        out.push("too_many_attachments");
+    }
+    let mut total = 0u64;
+    for a in atts {
+        let ext = a.name.rsplit_once('.').filter(|(s, e)| !s.is_empty() && !e.is_empty()).map(|(_, e)| e);
+        if !ext.is_some_and(|e| DEFAULT_FORMATS.iter().any(|f| f.eq_ignore_ascii_case(e))) {
+            out.push("attachment_format_not_allowed");
+        }
+        if a.size > 30_000_000 {
+            out.push("attachment_too_large");
+        }
+        total = total.saturating_add(a.size);
+    }
+    if total > 30_000_000 {
+        out.push("attachments_total_too_large");
+    }
+}
