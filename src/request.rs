@@ -156,7 +156,10 @@ pub fn decode_as<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, Vec<Fiel
             if let Some(rest) = message.strip_prefix(prefix)
                 && let Some(end) = rest.find('`')
             {
-                pointer = crate::rules::locate::join(&pointer, &rest[..end]);
+                let field = crate::rules::locate::join("", &rest[..end]);
+                if !pointer.ends_with(&field) {
+                    pointer.push_str(&field);
+                }
             }
         }
         vec![FieldError::new(pointer, message)]

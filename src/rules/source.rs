@@ -12,7 +12,7 @@
 //! - Sizes are bounded before anything is parsed.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use thiserror::Error;
 
@@ -52,21 +52,64 @@ pub fn is_rule_file(name: &str) -> bool {
 /// all. A missing directory is a single error.
 pub fn read_dir(dir: &Path) -> (Vec<SourceFile>, Vec<ReadError>) {
     let mut files = Vec::new();
-    let mut errors = Vec::new();
-    let root = match dir.canonicalize() {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(ReadError { path: dir.display().to_string(), message: format!("cannot open the rules directory: {e}") });
-            return (files, errors);
-        }
-    };
     let mut total = 0u64;
-    walk(&root, &root, "", 0, &mut files, &mut errors, &mut total);
+    let mut errors = walk(dir, &mut |rel, real| {
+        if files.len() >= MAX_FILES {
+            return Err(format!("more than {MAX_FILES} rule files"));
+        }
+        let text = read_one(real)?;
+        total += text.len() as u64;
+        if total > MAX_TOTAL_BYTES {
+            return Err(format!("rule set larger than {MAX_TOTAL_BYTES} bytes in total"));
+        }
+        files.push(SourceFile { path: rel.to_owned(), text });
+        Ok(())
+    });
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
     (files, errors)
 }
 
-fn walk(root: &Path, dir: &Path, rel: &str, depth: usize, files: &mut Vec<SourceFile>, errors: &mut Vec<ReadError>, total: &mut u64) {
+/// A cheap fingerprint of the rule files under `dir` — paths, sizes,
+/// modification times, inodes — without reading them; and of the directory
+/// itself. The watcher polls it where file events are not delivered.
+pub fn fingerprint(dir: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut entries: Vec<(String, u64, i128, u64)> = Vec::new();
+    let errors = walk(dir, &mut |rel, real| {
+        let meta = fs::metadata(real).map_err(|e| e.to_string())?;
+        let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i128);
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let ino = 0;
+        entries.push((rel.to_owned(), meta.len(), mtime, ino));
+        Ok(())
+    });
+    entries.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    entries.hash(&mut h);
+    errors.iter().map(|e| (&e.path, &e.message)).collect::<Vec<_>>().hash(&mut h);
+    #[cfg(unix)]
+    if let Ok(meta) = fs::metadata(dir) {
+        std::os::unix::fs::MetadataExt::ino(&meta).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Visit every rule file under `dir` (relative path, resolved path), with
+/// the rules above: hidden entries skipped, links that escape refused.
+/// Errors of the walk and of `visit` are collected per file.
+fn walk(dir: &Path, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>) -> Vec<ReadError> {
+    let mut errors = Vec::new();
+    match dir.canonicalize() {
+        Ok(root) => walk_in(&root, &root, "", 0, visit, &mut errors),
+        Err(e) => errors.push(ReadError { path: dir.display().to_string(), message: format!("cannot open the rules directory: {e}") }),
+    }
+    errors
+}
+
+fn walk_in(root: &Path, dir: &Path, rel: &str, depth: usize, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>, errors: &mut Vec<ReadError>) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -104,32 +147,20 @@ fn walk(root: &Path, dir: &Path, rel: &str, depth: usize, files: &mut Vec<Source
             if depth >= MAX_DIR_DEPTH {
                 errors.push(ReadError { path: rel_path, message: format!("directories nested deeper than {MAX_DIR_DEPTH}") });
             } else {
-                walk(root, &real, &rel_path, depth + 1, files, errors, total);
+                walk_in(root, &real, &rel_path, depth + 1, visit, errors);
             }
             continue;
         }
         if !is_rule_file(&name) {
             continue;
         }
-        if files.len() >= MAX_FILES {
-            errors.push(ReadError { path: rel_path, message: format!("more than {MAX_FILES} rule files") });
-            return;
-        }
-        match read_one(&real) {
-            Ok(text) => {
-                *total += text.len() as u64;
-                if *total > MAX_TOTAL_BYTES {
-                    errors.push(ReadError { path: rel_path, message: format!("rule set larger than {MAX_TOTAL_BYTES} bytes in total") });
-                    return;
-                }
-                files.push(SourceFile { path: rel_path, text });
-            }
-            Err(message) => errors.push(ReadError { path: rel_path, message }),
+        if let Err(message) = visit(&rel_path, &real) {
+            errors.push(ReadError { path: rel_path, message });
         }
     }
 }
 
-fn read_one(path: &PathBuf) -> Result<String, String> {
+fn read_one(path: &Path) -> Result<String, String> {
     let meta = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("file is {} bytes; rule files are limited to {MAX_FILE_BYTES} bytes", meta.len()));

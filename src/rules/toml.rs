@@ -24,7 +24,7 @@ fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locato
     let mut map = serde_json::Map::new();
     for (k, v) in t.iter() {
         let p = join(ptr, k.get_ref());
-        loc.insert(&p, lines.pos(v.span().start));
+        loc.insert(&p, lines.pos(k.span().start));
         map.insert(k.get_ref().to_string(), value_to_json(v.get_ref(), &p, lines, loc, depth + 1, v.span().start)?);
     }
     Ok(serde_json::Value::Object(map))
@@ -106,8 +106,8 @@ mod tests {
         assert_eq!(v["rules"][0]["n"], 16);
         assert_eq!(v["rules"][0]["d"], "2027-01-31");
         assert_eq!(v["rules"][0]["deny"]["client.blocked"], true);
-        assert_eq!(loc.locate("/rules/0/id"), Pos::new(4, 6));
-        assert_eq!(loc.locate("/kind"), Pos::new(1, 8));
+        assert_eq!(loc.locate("/rules/0/id"), Pos::new(4, 1));
+        assert_eq!(loc.locate("/kind"), Pos::new(1, 1));
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn parse_value(text: &str) -> Result<serde_json::Value, SyntaxError> {
 }
 
 enum Frame {
-    Map { pointer: String, key: Option<String> },
+    Map { pointer: String, key: Option<(String, Pos)> },
     Seq { pointer: String, index: usize },
 }
 
@@ -59,7 +59,12 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
             Ok(x) => x,
             Err(e) => {
                 let m = e.marker();
-                return Err(SyntaxError { pos: Pos::new(m.line(), m.col() + 1), message: format!("YAML: {}", e.info()) });
+                let message = if e.info().contains("recursion limit") {
+                    format!("nesting too deep (YAML: {})", e.info())
+                } else {
+                    format!("YAML: {}", e.info())
+                };
+                return Err(SyntaxError { pos: Pos::new(m.line(), m.col() + 1), message });
             }
         };
         let pos = Pos::new(span.start.line(), span.start.col() + 1);
@@ -76,32 +81,30 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
                 if let Some(Frame::Map { key, .. }) = stack.last_mut()
                     && key.is_none()
                 {
-                    *key = Some(value.into_owned());
+                    *key = Some((value.into_owned(), pos));
                     continue;
                 }
-                let p = value_pointer(&mut stack);
-                if let Some(p) = p {
-                    loc.insert(&p, pos);
+                if let Some((p, at)) = value_pointer(&mut stack, pos) {
+                    loc.insert(&p, at);
                 }
             }
             Event::Alias(_) => {
                 if let Some(Frame::Map { key, .. }) = stack.last_mut()
                     && key.is_none()
                 {
-                    *key = Some("*alias".into());
+                    *key = Some(("*alias".into(), pos));
                     continue;
                 }
-                if let Some(p) = value_pointer(&mut stack) {
-                    loc.insert(&p, pos);
+                if let Some((p, at)) = value_pointer(&mut stack, pos) {
+                    loc.insert(&p, at);
                 }
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(SyntaxError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
                 }
-                let pointer = if stack.is_empty() { Some(String::new()) } else { value_pointer(&mut stack) };
-                let pointer = pointer.unwrap_or_default();
-                loc.insert(&pointer, pos);
+                let (pointer, at) = if stack.is_empty() { (String::new(), pos) } else { value_pointer(&mut stack, pos).unwrap_or_default() };
+                loc.insert(&pointer, at);
                 stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Map { pointer, key: None }
                 } else {
@@ -117,17 +120,19 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
     Ok(loc)
 }
 
-/// The pointer of the value that starts now, advancing the parent frame.
-fn value_pointer(stack: &mut [Frame]) -> Option<String> {
+/// The pointer of the value that starts now at `pos`, advancing the parent
+/// frame, and where to locate it: a mapping entry at its key (so "unknown
+/// field" points at the name), a sequence item at itself.
+fn value_pointer(stack: &mut [Frame], pos: Pos) -> Option<(String, Pos)> {
     match stack.last_mut()? {
         Frame::Map { pointer, key } => {
-            let k = key.take()?;
-            Some(join(pointer, k))
+            let (k, at) = key.take()?;
+            Some((join(pointer, k), at))
         }
         Frame::Seq { pointer, index } => {
             let p = join(pointer, *index);
             *index += 1;
-            Some(p)
+            Some((p, pos))
         }
     }
 }
@@ -141,9 +146,10 @@ mod tests {
         let text = "kind: rules\nrules:\n  - id: a\n    deny:\n      client.blocked: true\n";
         let (v, loc) = parse(text).unwrap();
         assert_eq!(v["rules"][0]["id"], "a");
-        assert_eq!(loc.locate("/kind"), Pos::new(1, 7));
-        assert_eq!(loc.locate("/rules/0/id"), Pos::new(3, 9));
-        assert_eq!(loc.locate("/rules/0/deny/client.blocked"), Pos::new(5, 23));
+        assert_eq!(loc.locate("/kind"), Pos::new(1, 1));
+        assert_eq!(loc.locate("/rules/0"), Pos::new(3, 5));
+        assert_eq!(loc.locate("/rules/0/id"), Pos::new(3, 5));
+        assert_eq!(loc.locate("/rules/0/deny/client.blocked"), Pos::new(5, 7));
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! The live rule set: load, reload, swap — all or nothing.
+//!
+//! A [`Live`] holds the current [`Snapshot`] in an `ArcSwap`: readers take
+//! one `Arc` per request and keep it for the whole request, so a decision
+//! (or a batch) sees exactly one revision, and a reload never blocks them.
+//! A reload re-reads the **whole** directory, and:
+//! - the same content hash as the current revision → nothing happens;
+//! - any error → nothing is swapped; the rejected revision and its
+//!   diagnostics are kept for `/v1/rules`, logged at error level, counted,
+//!   and announced; the next good load clears them;
+//! - otherwise the new snapshot is swapped in atomically and announced.
+//!
+//! Reloads are serialized by a mutex so two triggers (watcher, SIGHUP,
+//! `POST /v1/rules/reload`) cannot interleave; readers never take it.
+
+pub mod watch;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+
+use crate::engine::model::RuleSet;
+use crate::rules::{self, Diagnostic, LoadError, SourceFile};
+
+/// Where the rules come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleSource {
+    /// A directory, watched and re-read on change.
+    Dir(PathBuf),
+    /// The rules built into the binary (never change).
+    Builtin,
+}
+
+impl std::fmt::Display for RuleSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleSource::Dir(d) => write!(f, "{}", d.display()),
+            RuleSource::Builtin => f.write_str("(built-in rules)"),
+        }
+    }
+}
+
+/// One loaded, immutable rule set and when it was loaded.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub rules: RuleSet,
+    /// RFC 3339.
+    pub loaded_at: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A revision that failed to load.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema)]
+pub struct Rejected {
+    pub revision: String,
+    pub at: String,
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<Diagnostic>,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The files hash to the revision already serving.
+    Unchanged { revision: String },
+    /// A new revision is serving.
+    Applied { previous: String, revision: String },
+    /// The files did not load; `serving` still serves.
+    Rejected { serving: String, rejected: Rejected },
+}
+
+/// A reload, as kept in the history and sent to event subscribers.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema)]
+pub struct ReloadRecord {
+    pub at: String,
+    /// What triggered it: `watch`, `poll`, `signal`, `api`.
+    pub trigger: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub applied: AtomicU64,
+    pub rejected: AtomicU64,
+    pub unchanged: AtomicU64,
+}
+
+/// How many reloads `/v1/rules/reloads` remembers.
+pub const HISTORY: usize = 100;
+
+/// The live rule set of a running service.
+pub struct Live {
+    source: RuleSource,
+    current: ArcSwap<Snapshot>,
+    last_error: Mutex<Option<Rejected>>,
+    history: Mutex<VecDeque<ReloadRecord>>,
+    reloading: Mutex<()>,
+    events: tokio::sync::broadcast::Sender<ReloadRecord>,
+    pub counters: Counters,
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn read(source: &RuleSource) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+    match source {
+        RuleSource::Builtin => (rules::source::builtin(), Vec::new()),
+        RuleSource::Dir(d) => {
+            let (files, errors) = rules::source::read_dir(d);
+            let diags = errors.into_iter().map(|e| Diagnostic::error(&e.path, rules::diag::Pos::UNKNOWN, e.message)).collect();
+            (files, diags)
+        }
+    }
+}
+
+impl Live {
+    /// Load the rules for the first time. An invalid set is an error: the
+    /// service must not start on it.
+    pub fn load(source: RuleSource) -> Result<Self, LoadError> {
+        let (files, errors) = read(&source);
+        let compiled = rules::compile::compile(&files, errors, crate::now_ms())?;
+        let snapshot = Snapshot { rules: compiled.rules, loaded_at: now_rfc3339(), warnings: compiled.warnings };
+        let (events, _) = tokio::sync::broadcast::channel(64);
+        Ok(Self {
+            source,
+            current: ArcSwap::from_pointee(snapshot),
+            last_error: Mutex::new(None),
+            history: Mutex::new(VecDeque::new()),
+            reloading: Mutex::new(()),
+            events,
+            counters: Counters::default(),
+        })
+    }
+
+    pub fn source(&self) -> &RuleSource {
+        &self.source
+    }
+
+    /// The snapshot serving now. Keep the `Arc` for the whole request.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// The newest files' errors, when they failed to load.
+    pub fn last_error(&self) -> Option<Rejected> {
+        self.last_error.lock().map(|e| e.clone()).unwrap_or(None)
+    }
+
+    /// Reloads, newest first.
+    pub fn history(&self) -> Vec<ReloadRecord> {
+        self.history.lock().map(|h| h.iter().rev().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Subscribe to reload records (for server-sent events).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ReloadRecord> {
+        self.events.subscribe()
+    }
+
+    /// Re-read the whole source, and swap if it is new and good.
+    pub fn reload(&self, trigger: &str) -> Outcome {
+        let _serial = self.reloading.lock();
+        let (files, errors) = read(&self.source);
+        let revision = rules::compile::revision(&files);
+        let current = self.current();
+        let serving = current.rules.revision.to_string();
+        let outcome = if errors.is_empty() && revision == serving {
+            self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
+            // The files are back to the serving revision: a pending error is moot.
+            if let Ok(mut e) = self.last_error.lock() {
+                *e = None;
+            }
+            Outcome::Unchanged { revision }
+        } else {
+            match rules::compile::compile(&files, errors, crate::now_ms()) {
+                Ok(compiled) => {
+                    let next = Snapshot { rules: compiled.rules, loaded_at: now_rfc3339(), warnings: compiled.warnings };
+                    let revision = next.rules.revision.to_string();
+                    self.current.store(Arc::new(next));
+                    if let Ok(mut e) = self.last_error.lock() {
+                        *e = None;
+                    }
+                    self.counters.applied.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(%revision, previous = %serving, trigger, "rules reloaded");
+                    Outcome::Applied { previous: serving, revision }
+                }
+                Err(e) => {
+                    let rejected = Rejected { revision, at: now_rfc3339(), errors: e.diagnostics };
+                    for d in rejected.errors.iter().filter(|d| d.is_error()) {
+                        tracing::error!(revision = %rejected.revision, trigger, "rules rejected: {d}");
+                    }
+                    if let Ok(mut slot) = self.last_error.lock() {
+                        *slot = Some(rejected.clone());
+                    }
+                    self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                    Outcome::Rejected { serving, rejected }
+                }
+            }
+        };
+        if !matches!(outcome, Outcome::Unchanged { .. }) {
+            let record = ReloadRecord { at: now_rfc3339(), trigger: trigger.to_owned(), outcome: outcome.clone() };
+            if let Ok(mut h) = self.history.lock() {
+                if h.len() >= HISTORY {
+                    h.pop_front();
+                }
+                h.push_back(record.clone());
+            }
+            // No subscriber is fine.
+            let _ = self.events.send(record);
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn copy_rules(to: &std::path::Path) {
+        for f in rules::source::builtin() {
+            let p = to.join(&f.path);
+            if let Some(parent) = p.parent() {
+                fs::create_dir_all(parent).unwrap();
+            }
+            fs::write(p, f.text).unwrap();
+        }
+    }
+
+    #[test]
+    fn reload_applies_rejects_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_rules(dir.path());
+        let live = Live::load(RuleSource::Dir(dir.path().to_owned())).unwrap();
+        let first = live.current().rules.revision.to_string();
+        assert!(matches!(live.reload("test"), Outcome::Unchanged { .. }));
+
+        fs::write(dir.path().join("tenants/extra.yaml"), "kind: tenant\ntenant: extra\n").unwrap();
+        let Outcome::Applied { previous, revision } = live.reload("test") else { panic!("expected applied") };
+        assert_eq!(previous, first);
+        assert_eq!(live.current().rules.revision.as_ref(), revision);
+
+        fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: [\n").unwrap();
+        assert!(matches!(live.reload("test"), Outcome::Rejected { .. }));
+        assert_eq!(live.current().rules.revision.as_ref(), revision, "the good revision keeps serving");
+        let err = live.last_error().expect("error kept");
+        assert!(err.errors.iter().any(|d| d.file == "tenants/broken.yaml" && d.line >= 1), "{err:?}");
+
+        fs::remove_file(dir.path().join("tenants/broken.yaml")).unwrap();
+        assert!(matches!(live.reload("test"), Outcome::Unchanged { .. }));
+        assert!(live.last_error().is_none(), "recovery clears the error");
+        assert_eq!(live.history().len(), 2);
+    }
+}
