@@ -37,8 +37,18 @@ pub struct TraceEntry {
     pub rule: u32,
     pub attachment: Option<u32>,
     pub outcome: Outcome,
-    /// Condition leaves evaluated, in order, with their result.
-    pub leaves: Vec<(u32, bool)>,
+    /// Condition leaves evaluated, in order.
+    pub leaves: Vec<Leaf>,
+}
+
+/// One condition leaf evaluated in explain mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leaf {
+    /// Index into the rule set's leaf texts.
+    pub text: u32,
+    pub result: bool,
+    /// The value the leaf's field had.
+    pub value: String,
 }
 
 /// One violation as callers see it.
@@ -66,7 +76,8 @@ pub struct TraceBody {
     /// The exception that carved the rule out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempted_by: Option<String>,
-    /// Each condition evaluated, with its result: `client.blocked eq true → true`.
+    /// Each condition evaluated, the value it read, and its result:
+    /// `client.blocked eq true → true (client.blocked = true)`.
     pub conditions: Vec<String>,
 }
 
@@ -123,6 +134,14 @@ fn trace_entry(rs: &RuleSet, e: &TraceEntry) -> TraceBody {
         result: result.into(),
         pointer: e.attachment.map(|a| format!("/message/attachments/{a}")),
         exempted_by,
-        conditions: e.leaves.iter().map(|(t, r)| format!("{} → {r}", rs.texts.get(*t as usize).map(|s| &**s).unwrap_or("?"))).collect(),
+        conditions: e
+            .leaves
+            .iter()
+            .map(|l| {
+                let text = rs.texts.get(l.text as usize).map(|t| &*t.text).unwrap_or("?");
+                let field = text.split(' ').next().unwrap_or("");
+                format!("{text} → {} ({field} = {})", l.result, l.value)
+            })
+            .collect(),
     }
 }

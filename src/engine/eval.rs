@@ -7,8 +7,8 @@
 
 use super::input::{Attachment, Input};
 use super::model::{Cond, Field, Op, Operand, Rule, RuleSet, Tenant};
-use super::value::Val;
-use crate::decision::{Decision, Hit, Outcome, TraceEntry};
+use super::value::{Domain, Ty, Val};
+use crate::decision::{Decision, Hit, Leaf, Outcome, TraceEntry};
 
 /// Which rules an evaluation runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +75,12 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
             }
         }
         Some(trace) => {
-            let mut leaves = Vec::new();
-            let fired = ctx.cond(&rule.cond, &mut leaves);
+            let mut rec = Explainer { rs: ctx.rs, leaves: Vec::new() };
+            let fired = ctx.cond(&rule.cond, &mut rec);
             let outcome = if !fired {
                 Outcome::NotFired
             } else {
-                match ctx.exempting(rule, &mut leaves) {
+                match ctx.exempting(rule, &mut rec) {
                     Some(e) => Outcome::Exempted(e),
                     None => {
                         d.violations.push(Hit { rule: ri, attachment });
@@ -88,24 +88,56 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
                     }
                 }
             };
-            trace.push(TraceEntry { rule: ri, attachment, outcome, leaves });
+            trace.push(TraceEntry { rule: ri, attachment, outcome, leaves: rec.leaves });
         }
     }
 }
 
-/// What the explain mode records: which condition leaves ran, and their result.
+/// What the explain mode records: which condition leaves ran, the value
+/// each read, and its result.
 pub trait Recorder {
-    fn leaf(&mut self, text: u32, result: bool);
+    fn leaf(&mut self, text: u32, result: bool, value: Val<'_>);
 }
 
 impl Recorder for () {
     #[inline(always)]
-    fn leaf(&mut self, _: u32, _: bool) {}
+    fn leaf(&mut self, _: u32, _: bool, _: Val<'_>) {}
 }
 
-impl Recorder for Vec<(u32, bool)> {
-    fn leaf(&mut self, text: u32, result: bool) {
-        self.push((text, result));
+struct Explainer<'r> {
+    rs: &'r RuleSet,
+    leaves: Vec<Leaf>,
+}
+
+impl Recorder for Explainer<'_> {
+    fn leaf(&mut self, text: u32, result: bool, value: Val<'_>) {
+        let ty = self.rs.texts.get(text as usize).map(|t| t.ty);
+        self.leaves.push(Leaf { text, result, value: ty.map(|ty| show(self.rs, ty, value)).unwrap_or_default() });
+    }
+}
+
+/// A value as an explanation shows it.
+pub fn show(rs: &RuleSet, ty: Ty, v: Val<'_>) -> String {
+    let names = |d: Domain, bits: u64| -> String {
+        let n: Vec<&str> = (0..64u32).filter(|i| bits & (1u64 << i) != 0).map(|i| rs.names(d).name(i)).collect();
+        format!("[{}]", n.join(", "))
+    };
+    match (ty, v) {
+        (_, Val::Absent) => "absent".into(),
+        (Ty::Sym(d), Val::Sym(i)) => rs.names(d).name(i).to_owned(),
+        (Ty::SymSet(d), Val::Syms(bits)) => names(d, bits),
+        (Ty::SymSet(d), Val::SymList(l)) => format!("[{}]", l.iter().map(|i| rs.names(d).name(*i)).collect::<Vec<_>>().join(", ")),
+        (Ty::Size, Val::Int(i)) => format!("{i} bytes"),
+        (Ty::Duration, Val::Int(ms)) => humantime::format_duration(std::time::Duration::from_millis(ms.max(0) as u64)).to_string(),
+        (_, Val::Time(t)) => chrono::DateTime::from_timestamp_millis(t).map(|d| d.to_rfc3339()).unwrap_or_else(|| t.to_string()),
+        (_, Val::Str(s)) => format!("{s:?}"),
+        (_, Val::Strs(l)) => format!("{l:?}"),
+        (_, Val::Bool(b)) => b.to_string(),
+        (_, Val::Int(i)) => i.to_string(),
+        (_, Val::Tz(z)) => z.name().to_owned(),
+        (_, Val::Sym(i)) => i.to_string(),
+        (_, Val::Syms(b)) => format!("{b:#x}"),
+        (_, Val::SymList(l)) => format!("{l:?}"),
     }
 }
 
@@ -128,28 +160,31 @@ impl<'a> Ctx<'a> {
             Cond::Any(cs) => cs.iter().any(|c| self.cond(c, rec)),
             Cond::Not(c) => !self.cond(c, rec),
             Cond::Cmp { field, op, rhs, text } => {
-                let r = self.cmp(self.read(*field), *op, self.operand(rhs));
-                rec.leaf(*text, r);
+                let v = self.read(*field);
+                let r = self.cmp(v, *op, self.operand(rhs));
+                rec.leaf(*text, r, v);
                 r
             }
             Cond::Present { field, expect, text } => {
                 let r = self.present(*field) == *expect;
-                rec.leaf(*text, r);
+                rec.leaf(*text, r, self.read(*field));
                 r
             }
             Cond::Blank { field, expect, text } => {
                 let r = !self.present(*field) == *expect;
-                rec.leaf(*text, r);
+                rec.leaf(*text, r, self.read(*field));
                 r
             }
             Cond::Empty { field, expect, text } => {
-                let r = self.read(*field).is_empty_set() == *expect;
-                rec.leaf(*text, r);
+                let v = self.read(*field);
+                let r = v.is_empty_set() == *expect;
+                rec.leaf(*text, r, v);
                 r
             }
             Cond::LocalTime { field, from, to, tz, expect, text } => {
-                let r = self.local_time_in(self.read(*field), *from, *to, self.operand(tz)) == *expect;
-                rec.leaf(*text, r);
+                let v = self.read(*field);
+                let r = self.local_time_in(v, *from, *to, self.operand(tz)) == *expect;
+                rec.leaf(*text, r, v);
                 r
             }
         }

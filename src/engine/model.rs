@@ -193,6 +193,14 @@ pub struct Exception {
     pub line: u32,
 }
 
+/// A condition leaf as written, for explanations.
+#[derive(Debug, Clone)]
+pub struct LeafText {
+    pub text: Box<str>,
+    /// The type of the field the leaf reads.
+    pub ty: Ty,
+}
+
 /// A violation code and its default message.
 #[derive(Debug, Clone)]
 pub struct Code {
@@ -393,8 +401,8 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub exceptions: Vec<Exception>,
     pub tenant_data: Vec<Tenant>,
-    /// Texts of condition leaves, for explanations.
-    pub texts: Vec<Box<str>>,
+    /// Texts of condition leaves and the type of the field each reads, for explanations.
+    pub texts: Vec<LeafText>,
     pub tests: Vec<RuleTest>,
 }
 

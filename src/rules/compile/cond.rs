@@ -68,7 +68,7 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
                 );
                 return None;
             }
-            let text = text(b, format!("{path} eq true"));
+            let text = text(b, format!("{path} eq true"), ty);
             Some(Cond::Cmp { field, op: Op::Eq, rhs: Operand::Const(Value::Bool(true)), text })
         }
         Json::Object(map) => {
@@ -154,8 +154,8 @@ fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(F
     }
 }
 
-fn text(b: &mut Builder, t: String) -> u32 {
-    b.rs.texts.push(t.into());
+fn text(b: &mut Builder, t: String, ty: Ty) -> u32 {
+    b.rs.texts.push(crate::engine::model::LeafText { text: t.into(), ty });
     (b.rs.texts.len() - 1) as u32
 }
 
@@ -210,7 +210,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
     };
     let cmp = |b: &mut Builder, s: &mut Scope<'_>, op: Op, want: Ty| -> Option<Cond> {
         let rhs = operand(b, s, ptr, arg, want)?;
-        let t = text(b, label.clone());
+        let t = text(b, label.clone(), ty);
         Some(Cond::Cmp { field: f, op, rhs, text: t })
     };
     match op {
@@ -254,7 +254,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
         }
         "present" | "blank" => {
             let expect = flag(b)?;
-            let t = text(b, label);
+            let t = text(b, label, ty);
             Some(if op == "present" { Cond::Present { field: f, expect, text: t } } else { Cond::Blank { field: f, expect, text: t } })
         }
         "empty" => {
@@ -262,7 +262,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
                 return type_err(b, "needs a set");
             }
             let expect = flag(b)?;
-            let t = text(b, label);
+            let t = text(b, label, ty);
             Some(Cond::Empty { field: f, expect, text: t })
         }
         "local_time" => {
@@ -299,7 +299,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
                 None => Some(Operand::Const(Value::Tz(chrono_tz::UTC))),
             };
             let (from, to, tz) = (from?, to?, tz?);
-            let t = text(b, label);
+            let t = text(b, label, ty);
             Some(Cond::LocalTime { field: f, from, to, tz, expect: true, text: t })
         }
         _ => {
