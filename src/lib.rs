@@ -35,6 +35,7 @@ pub mod engine;
 pub mod reload;
 pub mod request;
 pub mod rules;
+pub mod service;
 
 /// Milliseconds since the Unix epoch, now. The one clock of the library,
 /// used by the shell (CLI, server) — never by the engine.

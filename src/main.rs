@@ -34,6 +34,8 @@ enum Command {
         /// The request file, or `-` for standard input (the default).
         file: Option<PathBuf>,
     },
+    /// Serve HTTP API v1 (can-send, batch, send-options, rules, tenants, metrics).
+    Serve(cansend::service::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { dir } => check(&dir.unwrap_or_else(|| PathBuf::from("rules"))),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
+        Command::Serve(args) => cansend::service::run(args),
     }
 }
 

@@ -1,0 +1,143 @@
+//! `POST /v1/can-send` and `POST /v1/can-send/batch`: the decision.
+//!
+//! Both read the body themselves (see [`crate::service::body`]) and decode
+//! it strictly in two steps — shape ([`request::decode`]), then names
+//! against the rules ([`request::bind`]) — so every problem is a 422 with a
+//! pointer. A batch decides every item against the one snapshot loaded
+//! at its start; a bad item gets its problem in place.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::json;
+use crate::decision::{DecisionBody, render};
+use crate::engine::evaluate;
+use crate::engine::model::RuleSet;
+use crate::request::{self, CanSendRequest, FieldError};
+use crate::service::body;
+use crate::service::problem::Problem;
+use crate::service::state::{AppState, MAX_BATCH};
+
+/// Query parameters of the decision routes.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DecideQuery {
+    /// Add a `trace` of every rule evaluated and why it did or did not fire.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+/// `POST /v1/can-send/batch` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// Up to 1000 can-send requests, decided in order.
+    #[schema(value_type = Vec<CanSendRequest>)]
+    pub requests: Vec<Json>,
+}
+
+/// One answer of a batch: a decision, or the problem of that item.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum BatchItem {
+    Decision(DecisionBody),
+    Problem(Problem),
+}
+
+/// The answer of `POST /v1/can-send/batch`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchBody {
+    /// One per request, in order.
+    pub decisions: Vec<BatchItem>,
+    /// The revision every item was decided against.
+    pub revision: String,
+}
+
+fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Problem> {
+    query.map(|Query(q)| q.explain).map_err(|e| Problem::bad_query(e.body_text()))
+}
+
+/// Decode, bind and decide one request (a JSON value) against `rs`.
+fn decide(rs: &RuleSet, v: &Json, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
+    let input = request::parse(rs, v, crate::now_ms())?;
+    let decision = evaluate(rs, &input, explain);
+    Ok(render(rs, &input, &decision))
+}
+
+/// May this sender send this message to this client over this channel, now?
+#[utoipa::path(
+    post,
+    path = "/v1/can-send",
+    tag = "decisions",
+    params(DecideQuery),
+    request_body(content = CanSendRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The decision, with every violated rule", body = DecisionBody),
+        (status = 400, description = "Malformed JSON or query", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown field or name, wrong type; a pointer per error", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn can_send(
+    State(app): State<AppState>,
+    query: Result<Query<DecideQuery>, QueryRejection>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let explain = explain(query)?;
+    let v = body::json(req, app.limits().body_bytes).await?;
+    let snap = app.snapshot();
+    let answer = decide(&snap.rules, &v, explain).map_err(Problem::invalid)?;
+    app.metrics().decision(answer.allowed);
+    Ok(json(StatusCode::OK, &answer))
+}
+
+/// Up to 1000 decisions in one call, in order, all against one revision.
+#[utoipa::path(
+    post,
+    path = "/v1/can-send/batch",
+    tag = "decisions",
+    params(DecideQuery),
+    request_body(content = BatchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One decision (or the item's problem) per request, in order", body = BatchBody),
+        (status = 400, description = "Malformed JSON or query", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not `{\"requests\": [...]}`, or more than 1000 requests", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn batch(
+    State(app): State<AppState>,
+    query: Result<Query<DecideQuery>, QueryRejection>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let explain = explain(query)?;
+    let v = body::json(req, app.limits().body_bytes).await?;
+    let batch: BatchRequest = request::decode_as(&v).map_err(Problem::invalid)?;
+    if batch.requests.len() > MAX_BATCH {
+        return Err(Problem::invalid(vec![FieldError {
+            pointer: "/requests".into(),
+            message: format!("{} requests; a batch takes at most {MAX_BATCH}", batch.requests.len()),
+        }]));
+    }
+    let snap = app.snapshot();
+    let decisions = batch
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match decide(&snap.rules, item, explain) {
+            Ok(d) => {
+                app.metrics().decision(d.allowed);
+                BatchItem::Decision(d)
+            }
+            Err(errors) => BatchItem::Problem(Problem::invalid(errors).nested_under(&format!("/requests/{i}"))),
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &BatchBody { decisions, revision: snap.rules.revision.to_string() }))
+}

@@ -1,0 +1,143 @@
+//! `GET /v1/rules` and `GET /v1/tenants/{tenant}`: what is being served.
+//!
+//! Replicas behind a load balancer each report their revision here, and
+//! tech support reads a tenant's effective limits with their provenance.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Serialize;
+
+use super::json;
+use crate::rules::Diagnostic;
+use crate::rules::diag::did_you_mean;
+use crate::service::problem::{Problem, truncate};
+use crate::service::state::AppState;
+use crate::service::tenant::{self, TenantBody};
+
+/// A rule file of the served set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileBody {
+    /// Path relative to the rules directory.
+    pub path: String,
+    /// `catalog`, `settings`, `rules`, `tenant` or `tests`.
+    pub kind: String,
+    /// SHA-256 of the file's content, hex.
+    pub sha256: String,
+}
+
+/// A located problem in the rule files.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DiagnosticBody {
+    /// `error` or `warning`.
+    pub severity: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The one-line form: `file:line:col: severity: message`.
+    pub text: String,
+}
+
+impl From<&Diagnostic> for DiagnosticBody {
+    fn from(d: &Diagnostic) -> Self {
+        Self {
+            severity: if d.is_error() { "error" } else { "warning" }.to_owned(),
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+            rule: d.rule.clone(),
+            message: d.message.clone(),
+            hint: d.hint.clone(),
+            text: d.to_string(),
+        }
+    }
+}
+
+/// Why the newest rule files were not applied.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoadErrorBody {
+    /// The revision (content hash) of the files that failed to load.
+    pub revision: String,
+    /// When the failed load happened (RFC 3339).
+    pub at: String,
+    /// Every diagnostic of that load, `file:line:col`.
+    pub errors: Vec<DiagnosticBody>,
+}
+
+/// The answer of `GET /v1/rules`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RulesBody {
+    /// Content hash of all rule files.
+    pub revision: String,
+    /// When this revision was loaded (RFC 3339).
+    pub loaded_at: String,
+    /// The rule directory, or `(built-in rules)`.
+    pub source: String,
+    pub files: Vec<FileBody>,
+    pub tenants: Vec<String>,
+    /// Warnings of the load (expired overrides, …).
+    pub warnings: Vec<DiagnosticBody>,
+    /// The last reload that failed, if the newest files did not load.
+    pub last_error: Option<LoadErrorBody>,
+}
+
+/// The rule set being served: revision, files and hashes, tenants.
+#[utoipa::path(
+    get,
+    path = "/v1/rules",
+    tag = "rules",
+    responses((status = 200, description = "The served rule set", body = RulesBody))
+)]
+pub async fn rules(State(app): State<AppState>) -> Response {
+    let snap = app.snapshot();
+    let rs = &snap.rules;
+    let body = RulesBody {
+        revision: rs.revision.to_string(),
+        // RFC 3339, as the snapshot's serde form writes it.
+        loaded_at: serde_json::to_value(&snap.loaded_at).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        source: app.live().source().to_string(),
+        files: rs
+            .files
+            .iter()
+            .map(|f| FileBody { path: f.path.to_string(), kind: f.kind.to_string(), sha256: f.sha256.to_string() })
+            .collect(),
+        tenants: rs.tenants.names.iter().map(|t| t.to_string()).collect(),
+        warnings: snap.warnings.iter().map(DiagnosticBody::from).collect(),
+        last_error: app.live().last_error().map(|r| LoadErrorBody {
+            revision: r.revision,
+            at: r.at,
+            errors: r.errors.iter().map(DiagnosticBody::from).collect(),
+        }),
+    };
+    json(StatusCode::OK, &body)
+}
+
+/// A tenant's effective settings after layering, each with its provenance.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}",
+    tag = "rules",
+    params(("tenant" = String, Path, description = "The tenant's name")),
+    responses(
+        (status = 200, description = "Effective settings: tenant-wide, per channel, per role", body = TenantBody),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn tenant(State(app): State<AppState>, name: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    let Path(name) = name.map_err(|e| Problem::http(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let snap = app.snapshot();
+    let rs = &snap.rules;
+    match tenant::view(rs, &name, crate::now_ms()) {
+        Some(body) => Ok(json(StatusCode::OK, &body)),
+        None => {
+            let hint = did_you_mean(&name, rs.tenants.names.iter().map(|n| &**n)).map(|h| format!("; {h}")).unwrap_or_default();
+            Err(Problem::not_found(format!("no tenant `{}`{hint}", truncate(&name, 100))))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `cansend serve` flags, each also read from a `CANSEND_*` variable (a
+//! container is configured by its environment), and where the rules come
+//! from.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::state::Limits;
+use crate::reload::RuleSource;
+
+/// The flags of `cansend serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Rule directory; default ./rules if present, else the built-in rules.
+    #[arg(long, env = "CANSEND_RULES")]
+    pub rules: Option<PathBuf>,
+    /// Address to listen on (host:port).
+    #[arg(long, env = "CANSEND_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Largest request body: bytes, or with a unit (`1MiB`, `512 KB`).
+    #[arg(long, env = "CANSEND_BODY_LIMIT", default_value = "1MiB", value_parser = parse_body_limit)]
+    pub body_limit: usize,
+    /// Longest a request may take (`10s`, `500ms`).
+    #[arg(long, env = "CANSEND_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+impl ServeArgs {
+    /// `--rules DIR`, else `./rules` if it is a directory, else the built-in rules.
+    pub fn source(&self) -> RuleSource {
+        match &self.rules {
+            Some(d) => RuleSource::Dir(d.clone()),
+            None if Path::new("rules").is_dir() => RuleSource::Dir(PathBuf::from("rules")),
+            None => RuleSource::Builtin,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits { body_bytes: self.body_limit, timeout: self.timeout }
+    }
+}
+
+/// A body limit: `1048576`, `1MiB`, `2 MB` (MB = 10^6 bytes, MiB = 2^20).
+pub fn parse_body_limit(s: &str) -> Result<usize, String> {
+    let bytes = crate::rules::literal::parse_size(s).map_err(|e| match e.hint {
+        Some(h) => format!("{}; {h}", e.message),
+        None => e.message,
+    })?;
+    match usize::try_from(bytes) {
+        Ok(0) => Err("the body limit must be at least 1 byte".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is too large")),
+    }
+}
+
+/// A timeout: `10s`, `500ms`, `1m`.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if d.is_zero() => Err("the timeout must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("`{s}` is not a duration ({e}); e.g. `10s`, `500ms`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_limits_with_units() {
+        assert_eq!(parse_body_limit("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_body_limit("2 MB"), Ok(2_000_000));
+        assert_eq!(parse_body_limit("2mib"), Ok(2_097_152));
+        assert_eq!(parse_body_limit("4096"), Ok(4096));
+        assert!(parse_body_limit("0").is_err());
+        assert!(parse_body_limit("-1").is_err());
+        assert!(parse_body_limit("1 parsec").is_err());
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("soon").is_err());
+    }
+}

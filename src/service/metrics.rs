@@ -1,0 +1,157 @@
+//! `/metrics`: what an operator graphs and alerts on, in the Prometheus
+//! text format.
+//!
+//! The rule-set families (`cansend_rules_info{revision}`,
+//! `cansend_rule_load_errors_total`) are read from the [`Live`] rule set at
+//! each scrape, so they follow reloads without anyone updating them.
+//!
+//! Label values are bounded: the route is the matched route template
+//! (`/v1/tenants/{tenant}`, never the raw path) or `unmatched`, the method
+//! one of the standard ones or `other`, so no caller can blow up the
+//! number of series.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::reload::Live;
+
+pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RevisionLabels {
+    revision: String,
+}
+
+/// Reads the rule-set families from the live rules at each scrape.
+struct RulesCollector(Arc<Live>);
+
+impl std::fmt::Debug for RulesCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RulesCollector")
+    }
+}
+
+impl Collector for RulesCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let info = ConstGauge::new(1i64);
+        let labels = RevisionLabels { revision: self.0.current().rules.revision.to_string() };
+        let mut family =
+            encoder.encode_descriptor("rules_info", "The rule-set revision being served (value 1)", None, info.metric_type())?;
+        info.encode(family.encode_family(&labels)?)?;
+        let errors = ConstCounter::new(self.0.counters.rejected.load(Ordering::Relaxed));
+        let m = encoder.encode_descriptor(
+            "rule_load_errors",
+            "Rule-set loads that failed (the previous revision kept serving)",
+            None,
+            errors.metric_type(),
+        )?;
+        errors.encode(m)
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs … ~1.6 s
+    Histogram::new(exponential_buckets(0.0001, 4.0, 8))
+}
+
+/// The service's metric families, registered once.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    decisions: Family<DecisionLabels, Counter>,
+}
+
+impl Metrics {
+    /// The service's metrics; the rule-set families are read from `live`.
+    pub fn new(live: Arc<Live>) -> Self {
+        let mut registry = Registry::with_prefix("cansend");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests answered, by route template, method and status", requests.clone());
+        registry.register("http_request_duration_seconds", "Time to answer an HTTP request, by route template", latency.clone());
+        registry.register("decisions", "can-send decisions (single and batch items), by result", decisions.clone());
+        registry.register_collector(Box::new(RulesCollector(live)));
+        Self { registry, requests, latency, decisions }
+    }
+
+    /// Count one answered request.
+    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let labels = RequestLabels { route: route.to_owned(), method: method.to_owned(), status };
+        self.requests.get_or_create(&labels).inc();
+        self.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(elapsed.as_secs_f64());
+    }
+
+    /// Count one decision.
+    pub fn decision(&self, allowed: bool) {
+        let result = if allowed { "allowed" } else { "denied" };
+        self.decisions.get_or_create(&DecisionLabels { result }).inc();
+    }
+
+    /// The exposition, in the Prometheus text format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reload::RuleSource;
+
+    #[test]
+    fn renders_every_family() {
+        let live = match Live::load(RuleSource::Builtin) {
+            Ok(l) => Arc::new(l),
+            Err(e) => panic!("{e}"),
+        };
+        let m = Metrics::new(live.clone());
+        m.request("/v1/can-send", "POST", 200, Duration::from_millis(2));
+        m.decision(true);
+        m.decision(false);
+        m.decision(false);
+        let text = m.render();
+        assert!(text.contains(r#"cansend_http_requests_total{route="/v1/can-send",method="POST",status="200"} 1"#), "{text}");
+        assert!(text.contains(r#"cansend_decisions_total{result="denied"} 2"#), "{text}");
+        let revision = live.current().rules.revision.to_string();
+        assert!(text.contains(&format!(r#"cansend_rules_info{{revision="{revision}"}} 1"#)), "{text}");
+        assert!(text.contains("cansend_rule_load_errors_total 0"), "{text}");
+        assert!(text.contains("cansend_http_request_duration_seconds_bucket"), "{text}");
+        live.counters.rejected.fetch_add(1, Ordering::Relaxed);
+        assert!(m.render().contains("cansend_rule_load_errors_total 1"));
+    }
+}

@@ -1,0 +1,92 @@
+//! `cansend serve`: HTTP API v1 (SPEC §4) over the library.
+//!
+//! ```text
+//! socket ─▶ layers (request id, log, problem+json, metrics, panic guard, timeout, body limit)
+//!        ─▶ route ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
+//!                                    ─▶ request::bind ─▶ engine ─▶ decision::render
+//! ```
+//!
+//! One concern per file: [`config`] (flags), [`state`] (the live rule
+//! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
+//! errors), [`layers`] (middleware), [`metrics`], [`tenant`] (effective
+//! settings with provenance), [`api`] (handlers), [`openapi`] (generated
+//! document), [`run`] (process: logs, signals, graceful shutdown).
+//!
+//! Tests and embedders start the real server with [`serve`] on any
+//! listener, e.g. `127.0.0.1:0`.
+
+pub mod api;
+pub mod body;
+pub mod config;
+pub mod layers;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod run;
+pub mod state;
+pub mod tenant;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn_with_state, map_response_with_state};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use config::ServeArgs;
+pub use run::run;
+pub use state::{AppState, Limits};
+
+use api::{decide, ops, options, rules};
+
+/// Every route of API v1, with its middleware, over `app`.
+pub fn router(app: AppState) -> Router {
+    let limits = app.limits();
+    Router::new()
+        .route("/v1/can-send", post(decide::can_send))
+        .route("/v1/can-send/batch", post(decide::batch))
+        .route("/v1/send-options", post(options::send_options_handler))
+        .route("/v1/rules", get(rules::rules))
+        .route("/v1/tenants/{tenant}", get(rules::tenant))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(layers::not_found)
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+        .layer(DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+        .layer(CatchPanicLayer::new())
+        .layer(from_fn_with_state(app.clone(), layers::track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(layers::span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(map_response_with_state(limits.body_bytes, layers::problem_json)),
+        )
+        .with_state(app)
+}
+
+/// Serve `app` on `listener` until `shutdown` completes; then stop
+/// accepting, let in-flight requests finish, and return.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+}

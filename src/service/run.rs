@@ -1,0 +1,97 @@
+//! The `cansend serve` process: logs, loading the rules, the runtime, the
+//! listener, and stopping on SIGTERM or Ctrl-C.
+//!
+//! Rules that fail to load at start-up stop the process with every
+//! diagnostic on stderr (`file:line:col: …`) and a non-zero exit: a
+//! replica never serves without a complete rule set.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tracing_subscriber::EnvFilter;
+
+use super::config::ServeArgs;
+use super::state::AppState;
+use crate::reload::Live;
+
+/// Run the service until a shutdown signal; the process' exit code.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A subscriber may already be installed (embedding); then keep it.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
+
+    let source = args.source();
+    let live = match Live::load(source.clone()) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            for d in &e.diagnostics {
+                eprintln!("{d}");
+            }
+            let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!("error: the rules in {source} did not load ({n} error(s)); not serving");
+            return ExitCode::from(2);
+        }
+    };
+    let revision = {
+        let snap = live.current();
+        for w in &snap.warnings {
+            tracing::warn!("{w}");
+        }
+        snap.rules.revision.to_string()
+    };
+    let state = AppState::new(live, args.limits());
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
+        tracing::info!(%addr, %revision, rules = %source, "serving");
+        match super::serve(listener, state, shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: the server failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: finishing in-flight requests, then stopping"),
+        () = term => tracing::info!("SIGTERM: finishing in-flight requests, then stopping"),
+    }
+}
