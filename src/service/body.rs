@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::Value as Json;
 
 use super::problem::{Problem, truncate};
+use crate::request::FieldError;
 
 /// Check the content type, read the body (at most `limit` bytes) and parse
 /// it as JSON.
@@ -43,6 +44,24 @@ pub fn parse(bytes: &[u8]) -> Result<Json, Problem> {
         };
         Problem::malformed_json(detail)
     })
+}
+
+/// A body (or batch item) must be a JSON object: serde would otherwise
+/// read a struct from an array, field by position.
+pub fn expect_object(v: &Json) -> Result<(), Vec<FieldError>> {
+    if v.is_object() {
+        Ok(())
+    } else {
+        let kind = match v {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        };
+        Err(vec![FieldError { pointer: String::new(), message: format!("expected a JSON object, found {kind}") }])
+    }
 }
 
 /// `application/json`, or any `application/…+json`, with any parameters.

@@ -64,6 +64,7 @@ fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Pr
 
 /// Decode, bind and decide one request (a JSON value) against `rs`.
 fn decide(rs: &RuleSet, v: &Json, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
+    body::expect_object(v)?;
     let input = request::parse(rs, v, crate::now_ms())?;
     let decision = evaluate(rs, &input, explain);
     Ok(render(rs, &input, &decision))
@@ -119,6 +120,7 @@ pub async fn batch(
 ) -> Result<Response, Problem> {
     let explain = explain(query)?;
     let v = body::json(req, app.limits().body_bytes).await?;
+    body::expect_object(&v).map_err(Problem::invalid)?;
     let batch: BatchRequest = request::decode_as(&v).map_err(Problem::invalid)?;
     if batch.requests.len() > MAX_BATCH {
         return Err(Problem::invalid(vec![FieldError {
