@@ -8,7 +8,11 @@
 //! | content type | missing, or not `application/json` / `application/*+json` | 415 |
 //! | read bytes | longer than the body limit | 413 |
 //! | parse | not JSON (syntax, truncation, bad UTF-8, nesting too deep) | 400 |
+//! | parse | an object with the same key twice (`"blocked": true, "blocked": false`) | 422 |
 //! | decode | JSON of the wrong shape (done by the handler) | 422 |
+//!
+//! A repeated key is refused rather than letting the last one win: like a
+//! misspelt field, it would otherwise change the answer silently.
 //!
 //! The limit itself is enforced by `RequestBodyLimitLayer` (see
 //! [`super::layers`]): a declared `Content-Length` over it is refused before
@@ -34,16 +38,102 @@ pub async fn json(req: Request, limit: usize) -> Result<Json, Problem> {
     parse(&bytes)
 }
 
-/// Parse bytes as JSON; a syntax error is a 400 naming line and column.
+/// Parse bytes as JSON; a syntax error is a 400 naming line and column, a
+/// repeated key a 422 pointing at it.
 pub fn parse(bytes: &[u8]) -> Result<Json, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    let malformed = |e: &serde_json::Error| {
         let detail = if bytes.iter().all(u8::is_ascii_whitespace) {
             "the request body is empty; send a JSON object".to_owned()
         } else {
             format!("the request body is not valid JSON: {}", truncate(&e.to_string(), 300))
         };
         Problem::malformed_json(detail)
-    })
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, Strict>(&mut de) {
+        // Only white space may follow the value.
+        Ok(Strict(v)) => de.end().map(|()| v).map_err(|e| malformed(&e)),
+        Err(e) if e.inner().classify() == serde_json::error::Category::Data => {
+            let mut pointer = crate::rules::compile::path_to_pointer(e.path());
+            let message = e.inner().to_string();
+            if let Some(key) = message.strip_prefix(DUPLICATE).and_then(|rest| rest.split('`').next()) {
+                pointer = crate::rules::locate::join(&pointer, key);
+            }
+            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            Err(Problem::invalid(vec![FieldError { pointer, message }]))
+        }
+        Err(e) => Err(malformed(e.inner())),
+    }
+}
+
+const DUPLICATE: &str = "duplicate key `";
+
+/// Any JSON value, refusing objects with a repeated key.
+struct Strict(Json);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        // JSON has no NaN or infinity, so `from_f64` always succeeds here.
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Json::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE}{}`; each key may appear once", truncate(&key, 100))));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Json::Object(out))
+    }
 }
 
 /// A body (or batch item) must be a JSON object: serde would otherwise
@@ -109,6 +199,27 @@ mod tests {
         assert_eq!(parse(&[0xff, 0xfe]).err().map(|p| p.status), Some(400));
         let deep = "[".repeat(1000);
         assert_eq!(parse(deep.as_bytes()).err().map(|p| p.status), Some(400));
+        let closed = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        assert_eq!(parse(closed.as_bytes()).err().map(|p| p.status), Some(400));
         assert!(parse(br#"{"a": 1e30}"#).is_ok());
+        assert_eq!(parse(br#"{"a": 1} x"#).err().map(|p| p.status), Some(400));
+    }
+
+    #[test]
+    fn parses_like_serde_json() {
+        let text = r#"{"a": [1, -2, 3.5, 1e30, 18446744073709551615, "x", null, true, {"b": {}}], "c": "\u00e9"}"#;
+        let expected: Json = serde_json::from_str(text).unwrap_or_default();
+        assert_eq!(parse(text.as_bytes()).ok(), Some(expected));
+    }
+
+    #[test]
+    fn a_repeated_key_is_422_at_its_pointer() {
+        let p = parse(br#"{"client": {"status": "new", "blocked": true, "blocked": false}}"#).err();
+        assert_eq!(p.as_ref().map(|p| p.status), Some(422));
+        assert_eq!(p.as_ref().map(|p| p.errors[0].pointer.as_str()), Some("/client/blocked"));
+        let p = parse(br#"{"requests": [{}, {"a": 1, "a": 1}]}"#).err();
+        assert_eq!(p.map(|p| p.errors[0].pointer.clone()), Some("/requests/1/a".to_owned()));
+        let p = parse(br#"{"a/b": 1, "a/b": 2}"#).err();
+        assert_eq!(p.map(|p| p.errors[0].pointer.clone()), Some("/a~1b".to_owned()));
     }
 }
