@@ -108,7 +108,7 @@ pub fn view(rs: &RuleSet, name: &str, at: i64) -> Option<TenantBody> {
         tenant: t.name.to_string(),
         description: t.description.as_deref().map(str::to_owned),
         file: rs.file_path(t.file).to_owned(),
-        at: chrono::DateTime::from_timestamp_millis(at).map(|d| d.to_rfc3339()).unwrap_or_default(),
+        at: rfc3339(at),
         revision: rs.revision.to_string(),
         settings,
         channels: per(&rs.channels, &rs.channel_settings, &t.channel, SettingKey::Channel),
@@ -175,6 +175,11 @@ impl Viewer<'_> {
     }
 }
 
+/// An instant (ms since the epoch) as RFC 3339 in UTC, `2026-11-20T09:30:00.000Z`.
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
+}
+
 /// A setting value as JSON: names for catalog members, RFC 3339 for instants.
 pub fn render(rs: &RuleSet, ty: Ty, v: &Value) -> Json {
     let domain = match ty {
@@ -185,7 +190,7 @@ pub fn render(rs: &RuleSet, ty: Ty, v: &Value) -> Json {
         Value::Bool(b) => json!(b),
         Value::Int(i) => json!(i),
         Value::Str(s) => json!(&**s),
-        Value::Time(t) => json!(chrono::DateTime::from_timestamp_millis(*t).map(|d| d.to_rfc3339())),
+        Value::Time(t) => json!(rfc3339(*t)),
         Value::Tz(z) => json!(z.name()),
         Value::Sym(i) => json!(rs.names(domain).name(*i)),
         Value::Syms(bits) => Json::Array((0..64u32).filter(|i| bits & (1u64 << i) != 0).map(|i| json!(rs.names(domain).name(i))).collect()),
