@@ -73,7 +73,8 @@ async fn field_errors_are_422_with_a_pointer() {
 #[tokio::test]
 async fn a_repeated_key_is_422_not_last_one_wins() {
     let s = Server::start().await;
-    let body = br#"{"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["whatsapp"], "blocked": true, "blocked": false},
+    let body =
+        br#"{"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["whatsapp"], "blocked": true, "blocked": false},
                     "channel": "whatsapp", "message": {"text": "hi"}}"#;
     let a = s.post_raw("/v1/can-send", Some("application/json"), body.to_vec()).await;
     assert_problem(&a, 422, Some("/client/blocked"));
