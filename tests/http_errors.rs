@@ -273,3 +273,23 @@ async fn nothing_bad_reaches_a_500_and_the_server_keeps_serving() {
     }
     assert_eq!(s.get("/healthz").await.status, 200);
 }
+
+#[tokio::test]
+async fn a_body_that_arrives_too_slowly_is_408() {
+    let limits = cansend::service::Limits { timeout: Duration::from_millis(300), ..Default::default() };
+    let s = Server::start_with(cansend::reload::RuleSource::Dir(http_common::rules_dir()), limits).await;
+    let body = serde_json::to_vec(&base()).unwrap_or_default();
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.expect("connect");
+    let head =
+        format!("POST /v1/can-send HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+    sock.write_all(head.as_bytes()).await.expect("head");
+    sock.write_all(&body[..10]).await.expect("a little of the body");
+    let mut out = vec![0u8; 4096];
+    let n =
+        tokio::time::timeout(Duration::from_secs(5), sock.read(&mut out)).await.expect("an answer before the test gives up").expect("read");
+    let answer = String::from_utf8_lossy(&out[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
+    // A prompt request on the same server is unaffected.
+    assert_eq!(s.post("/v1/can-send", &base()).await.status, 200);
+}

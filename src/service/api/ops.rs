@@ -55,5 +55,7 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
     responses((status = 200, description = "OpenAPI document", body = Object))
 )]
 pub async fn openapi() -> Response {
-    json(StatusCode::OK, &ApiDoc::openapi())
+    // The document is fixed at build time: generate it once.
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    json(StatusCode::OK, DOC.get_or_init(ApiDoc::openapi))
 }
