@@ -48,6 +48,11 @@ pub use state::{AppState, Limits};
 use api::{decide, ops, options, rules};
 
 /// Every route of API v1, with its middleware, over `app`.
+///
+/// Each `.layer` wraps everything above it, so the last is outermost: the
+/// order is the one described in [`layers`]. A new route is one more
+/// `.route` line (and one more path in [`openapi::ApiDoc`]); it gets every
+/// layer.
 pub fn router(app: AppState) -> Router {
     let limits = app.limits();
     Router::new()
