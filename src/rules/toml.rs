@@ -12,7 +12,12 @@ pub fn parse(text: &str) -> Result<(serde_json::Value, Locator), SyntaxError> {
     let lines = LineIndex::new(text);
     let table = DeTable::parse(text).map_err(|e| SyntaxError {
         pos: e.span().map(|s| lines.pos(s.start)).unwrap_or(Pos::new(1, 1)),
-        message: format!("TOML: {}", e.message()),
+        // The parser's own depth limit (below ours) says "recursion"; call it what the admin wrote.
+        message: if e.message().contains("recurs") {
+            format!("nesting too deep (TOML: {})", e.message())
+        } else {
+            format!("TOML: {}", e.message())
+        },
     })?;
     let mut loc = Locator::default();
     loc.insert("", Pos::new(1, 1));
@@ -114,5 +119,14 @@ mod tests {
     fn syntax_error_is_located() {
         let err = parse("a = 1\nb = = 2\n").unwrap_err();
         assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn refuses_deep_nesting() {
+        for text in [format!("x = {}{}", "[".repeat(1000), "]".repeat(1000)), format!("x = {}1{}", "{a = ".repeat(1000), "}".repeat(1000))]
+        {
+            let err = parse(&text).unwrap_err();
+            assert!(err.message.contains("nesting"), "{}", err.message);
+        }
     }
 }
