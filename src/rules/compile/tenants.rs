@@ -57,7 +57,7 @@ pub(super) fn compile(b: &mut Builder) {
         let mut role: Option<Vec<Slot>> = None;
         for (name, v) in &file.settings {
             let ptr = join("/settings", name);
-            let Some((idx, def)) = known(b, fi, &ptr, Level::Tenant, name) else { continue };
+            let Some((idx, def)) = known(b, fi, &ptr, &file.tenant, Level::Tenant, name) else { continue };
             let default = default_ref(&b.defaults.tenant, idx).clone();
             if let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, &default, v) {
                 if let Some(s) = t.tenant.get_mut(idx as usize) {
@@ -77,7 +77,7 @@ pub(super) fn compile(b: &mut Builder) {
                 };
                 for (name, v) in values {
                     let ptr = join(&eptr, name);
-                    let Some((idx, def)) = known(b, fi, &ptr, level, name) else { continue };
+                    let Some((idx, def)) = known(b, fi, &ptr, &file.tenant, level, name) else { continue };
                     let row = if level == Level::Channel { b.defaults.channel.get(e as usize) } else { b.defaults.role.get(e as usize) };
                     let default = row.and_then(|r| r.get(idx as usize)).cloned();
                     let Some(default) = default else { continue };
@@ -122,12 +122,12 @@ fn default_ref(list: &[Value], idx: u16) -> &Value {
     list.get(idx as usize).unwrap_or(&NONE)
 }
 
-fn known(b: &mut Builder, fi: usize, ptr: &str, level: Level, name: &str) -> Option<(u16, SettingDef)> {
+fn known(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, level: Level, name: &str) -> Option<(u16, SettingDef)> {
     match find(b, level, name) {
         Some(x) => Some(x),
         None => {
             let hint = setting_hint(b, level, name);
-            b.error(fi, ptr, None, format!("unknown {} setting `{name}`", level.prefix()), hint);
+            b.error(fi, ptr, Some(tenant), format!("unknown {} setting `{name}`", level.prefix()), hint);
             None
         }
     }
@@ -173,7 +173,9 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
     };
     if let Some(msg) = out_of_bounds(def, &value) {
         let range = match (def.min, def.max) {
-            (Some(lo), Some(hi)) => Some(format!("tenants may set {} from {} to {}", def.name, super::settings::show(def, lo), super::settings::show(def, hi))),
+            (Some(lo), Some(hi)) => {
+                Some(format!("tenants may set {} from {} to {}", def.name, super::settings::show(def, lo), super::settings::show(def, hi)))
+            }
             _ => None,
         };
         b.error(fi, &value_ptr, Some(tenant), msg, range);
