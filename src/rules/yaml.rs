@@ -23,9 +23,21 @@ pub struct SyntaxError {
 
 /// Parse a YAML document into the common JSON tree plus its locator.
 pub fn parse(text: &str) -> Result<(serde_json::Value, Locator), SyntaxError> {
-    let locator = locate(text)?;
-    let value = parse_value(text)?;
+    let within = |e: SyntaxError| SyntaxError { pos: clamp(text, e.pos), ..e };
+    let locator = locate(text).map_err(within)?;
+    let value = parse_value(text).map_err(within)?;
     Ok((value, locator))
+}
+
+/// The parsers place an error at the end of input one line past the last
+/// line when the file lacks a final newline; keep it on a line that exists.
+fn clamp(text: &str, pos: Pos) -> Pos {
+    let last = text.split('\n').count();
+    if (pos.line as usize) <= last {
+        return pos;
+    }
+    let tail = text.rsplit('\n').next().unwrap_or("");
+    Pos::new(last, tail.chars().count() + 1)
 }
 
 fn parse_value(text: &str) -> Result<serde_json::Value, SyntaxError> {
@@ -103,7 +115,8 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(SyntaxError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
                 }
-                let (pointer, at) = if stack.is_empty() { (String::new(), pos) } else { value_pointer(&mut stack, pos).unwrap_or_default() };
+                let (pointer, at) =
+                    if stack.is_empty() { (String::new(), pos) } else { value_pointer(&mut stack, pos).unwrap_or_default() };
                 loc.insert(&pointer, at);
                 stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Map { pointer, key: None }
@@ -157,6 +170,12 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.pos.line >= 1, "{err:?}");
         assert!(err.message.starts_with("YAML"));
+    }
+
+    #[test]
+    fn error_at_the_end_stays_on_the_last_line() {
+        let err = parse("kind: tenant\ndescriptio").unwrap_err();
+        assert_eq!(err.pos, Pos::new(2, 11), "{err:?}");
     }
 
     #[test]
