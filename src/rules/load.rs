@@ -51,10 +51,29 @@ pub fn parse(file: &SourceFile) -> Result<ParsedFile, Vec<Diagnostic>> {
             .map(|e| {
                 let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
                 Diagnostic::error(path, locator.locate(&e.pointer), format!("{} (at {at})", e.message))
+                    .with_rule(owner(&kind, &value, &e.pointer).as_deref())
+                    .with_hint(e.hint)
             })
             .collect());
     }
     use sha2::Digest;
     let sha256 = format!("{:x}", sha2::Sha256::digest(file.text.as_bytes()));
     Ok(ParsedFile { path: path.to_owned(), kind, value, locator, sha256 })
+}
+
+/// The rule or exception (by id), test (by name) or tenant a pointer lies
+/// in, so a schema error names it as the compiler's errors do.
+fn owner(kind: &str, value: &serde_json::Value, pointer: &str) -> Option<String> {
+    let mut segs = pointer.split('/').skip(1);
+    let first = segs.next()?;
+    let item = |key: &str, field: &str| -> Option<String> {
+        let i: usize = segs.clone().next()?.parse().ok()?;
+        value.get(key)?.get(i)?.get(field)?.as_str().map(str::to_owned)
+    };
+    match (kind, first) {
+        ("rules", "rules" | "exceptions") => item(first, "id"),
+        ("tests", "tests") => item(first, "name"),
+        ("tenant", _) => value.get("tenant")?.as_str().map(str::to_owned),
+        _ => None,
+    }
 }

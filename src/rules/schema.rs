@@ -4,20 +4,26 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::diag::{did_you_mean, one_of};
+use super::locate::join;
 use super::source::builtin_schemas;
 
 /// The file kinds, each with its schema `schemas/<kind>.schema.json`.
 pub const KINDS: &[&str] = &["catalog", "settings", "rules", "tenant", "tests"];
 
-/// One schema violation: JSON pointer into the instance, and the message.
+/// One schema violation: JSON pointer into the instance, the message, and
+/// for a misspelt key the closest allowed one.
 #[derive(Debug, Clone)]
 pub struct SchemaError {
     pub pointer: String,
     pub message: String,
+    pub hint: Option<String>,
 }
 
-fn validators() -> &'static HashMap<&'static str, Result<jsonschema::Validator, String>> {
-    static V: OnceLock<HashMap<&'static str, Result<jsonschema::Validator, String>>> = OnceLock::new();
+type Compiled = Result<(jsonschema::Validator, serde_json::Value), String>;
+
+fn validators() -> &'static HashMap<&'static str, Compiled> {
+    static V: OnceLock<HashMap<&'static str, Compiled>> = OnceLock::new();
     V.get_or_init(|| {
         KINDS
             .iter()
@@ -28,7 +34,10 @@ fn validators() -> &'static HashMap<&'static str, Result<jsonschema::Validator, 
                     .find(|(p, _)| *p == file)
                     .ok_or_else(|| format!("schema {file} is not built in"))
                     .and_then(|(_, text)| serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("schema {file}: {e}")))
-                    .and_then(|schema| jsonschema::validator_for(&schema).map_err(|e| format!("schema {file}: {e}")));
+                    .and_then(|schema| {
+                        let v = jsonschema::validator_for(&schema).map_err(|e| format!("schema {file}: {e}"))?;
+                        Ok((v, schema))
+                    });
                 (*kind, v)
             })
             .collect()
@@ -38,12 +47,52 @@ fn validators() -> &'static HashMap<&'static str, Result<jsonschema::Validator, 
 /// Check `value` against the schema of `kind`; every violation is returned.
 pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
     match validators().get(kind) {
-        Some(Ok(v)) => {
-            v.iter_errors(value).map(|e| SchemaError { pointer: e.instance_path().as_str().to_owned(), message: e.to_string() }).collect()
-        }
-        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone() }],
-        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`") }],
+        Some(Ok((v, schema))) => v
+            .iter_errors(value)
+            .map(|e| {
+                let mut pointer = e.instance_path().as_str().to_owned();
+                let mut hint = None;
+                // One unexpected key (a typo such as `gte` or `decription`):
+                // point at the key itself, and suggest the closest allowed one.
+                if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = e.kind()
+                    && let [key] = unexpected.as_slice()
+                {
+                    pointer = join(&pointer, key);
+                    let allowed = allowed_keys(schema, e.schema_path().as_str());
+                    if !allowed.is_empty() {
+                        hint = did_you_mean(key, allowed.iter().copied()).or_else(|| Some(one_of(allowed.iter().copied())));
+                    }
+                }
+                SchemaError { pointer, message: e.to_string(), hint }
+            })
+            .collect(),
+        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None }],
+        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`"), hint: None }],
     }
+}
+
+/// The keys `properties` allows at the schema node whose `additionalProperties`
+/// failed (`schema_path` ends in `/additionalProperties`).
+fn allowed_keys<'s>(schema: &'s serde_json::Value, schema_path: &str) -> Vec<&'s str> {
+    let Some(parent) = schema_path.strip_suffix("/additionalProperties") else { return Vec::new() };
+    let mut node = schema;
+    for seg in parent.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let next = if seg == "$ref" {
+            node.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix('#')).and_then(|r| schema.pointer(r))
+        } else {
+            match node {
+                serde_json::Value::Object(m) => m.get(&seg),
+                serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            }
+        };
+        match next {
+            Some(n) => node = n,
+            None => return Vec::new(),
+        }
+    }
+    node.get("properties").and_then(|p| p.as_object()).map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -61,5 +110,21 @@ mod tests {
     fn reports_pointer() {
         let errs = check("rules", &serde_json::json!({"kind": "rules", "rules": [{"id": 3}]}));
         assert!(errs.iter().any(|e| e.pointer.starts_with("/rules/0")), "{errs:?}");
+    }
+
+    #[test]
+    fn misspelt_key_points_at_it_with_a_hint() {
+        let errs = check(
+            "rules",
+            &serde_json::json!({"kind": "rules", "rules": [{"id": "a", "code": "c", "deny": {"client.blocked": {"eqq": true}}}]}),
+        );
+        let e = errs.iter().find(|e| e.pointer == "/rules/0/deny/client.blocked/eqq").expect("located at the key");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `eq`?"), "{errs:?}");
+        let errs =
+            check("rules", &serde_json::json!({"kind": "rules", "rules": [{"id": "a", "code": "c", "deny": "x", "decription": "d"}]}));
+        assert!(
+            errs.iter().any(|e| e.pointer == "/rules/0/decription" && e.hint.as_deref() == Some("did you mean `description`?")),
+            "{errs:?}"
+        );
     }
 }
