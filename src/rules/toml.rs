@@ -27,7 +27,12 @@ pub fn parse(text: &str) -> Result<(serde_json::Value, Locator), SyntaxError> {
 
 fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locator, depth: usize) -> Result<serde_json::Value, SyntaxError> {
     let mut map = serde_json::Map::new();
-    for (k, v) in t.iter() {
+    // `toml`'s map is sorted by key (its `preserve_order` feature is off);
+    // declaration order matters (channels, settings, codes), so restore
+    // source order from the spans.
+    let mut entries: Vec<_> = t.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    for (k, v) in entries {
         let p = join(ptr, k.get_ref());
         loc.insert(&p, lines.pos(k.span().start));
         map.insert(k.get_ref().to_string(), value_to_json(v.get_ref(), &p, lines, loc, depth + 1, v.span().start)?);
@@ -113,6 +118,17 @@ mod tests {
         assert_eq!(v["rules"][0]["deny"]["client.blocked"], true);
         assert_eq!(loc.locate("/rules/0/id"), Pos::new(4, 1));
         assert_eq!(loc.locate("/kind"), Pos::new(1, 1));
+    }
+
+    #[test]
+    fn keeps_declaration_order() {
+        let text = "kind = \"catalog\"\n[channels.whatsapp]\n[channels.viber]\n[channels.email]\n[codes]\nz = 1\na = { y = 1, b = 2 }\n";
+        let (v, _) = parse(text).unwrap();
+        let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&v), ["kind", "channels", "codes"]);
+        assert_eq!(keys(&v["channels"]), ["whatsapp", "viber", "email"]);
+        assert_eq!(keys(&v["codes"]), ["z", "a"]);
+        assert_eq!(keys(&v["codes"]["a"]), ["y", "b"]);
     }
 
     #[test]
