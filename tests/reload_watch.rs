@@ -58,7 +58,11 @@ fn in_place_write() {
     write_rules(dir.path());
     let (live, _w) = start(dir.path());
     fs::write(dir.path().join("tenants/default.yaml"), "kind: tenant\ntenant: default\ndescription: edited in place\n").unwrap();
-    assert!(eventually(TWO_SECONDS, || live.current().rules.tenant("default").is_some_and(|t| t.description.as_deref() == Some("edited in place"))));
+    assert!(eventually(TWO_SECONDS, || live
+        .current()
+        .rules
+        .tenant("default")
+        .is_some_and(|t| t.description.as_deref() == Some("edited in place"))));
 }
 
 #[test]
@@ -110,7 +114,8 @@ fn burst_of_100_writes_ends_on_the_final_content() {
     for i in 0..100 {
         fs::write(&path, format!("kind: tenant\ntenant: default\ndescription: write {i}\n")).unwrap();
     }
-    assert!(eventually(TWO_SECONDS, || live.current().rules.tenant("default").and_then(|t| t.description.clone()).as_deref() == Some("write 99")));
+    assert!(eventually(TWO_SECONDS, || live.current().rules.tenant("default").and_then(|t| t.description.clone()).as_deref()
+        == Some("write 99")));
 }
 
 #[test]
@@ -119,7 +124,11 @@ fn broken_file_keeps_serving_then_recovers() {
     write_rules(dir.path());
     let (live, _w) = start(dir.path());
     let good = revision(&live);
-    fs::write(dir.path().join("eligibility.yaml"), "kind: rules\nrules:\n  - id: x\n    deny: { client.blokced: true }\n    code: client_blocked\n").unwrap();
+    fs::write(
+        dir.path().join("eligibility.yaml"),
+        "kind: rules\nrules:\n  - id: x\n    deny: { client.blokced: true }\n    code: client_blocked\n",
+    )
+    .unwrap();
     assert!(eventually(TWO_SECONDS, || live.last_error().is_some()));
     assert_eq!(revision(&live), good, "the last good revision keeps serving");
     let err = live.last_error().unwrap();

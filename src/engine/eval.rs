@@ -171,7 +171,7 @@ impl<'a> Ctx<'a> {
                 r
             }
             Cond::Blank { field, expect, text } => {
-                let r = !self.present(*field) == *expect;
+                let r = self.present(*field) != *expect;
                 rec.leaf(*text, r, self.read(*field));
                 r
             }

@@ -48,14 +48,12 @@ impl std::fmt::Display for RuleSource {
 #[derive(Debug)]
 pub struct Snapshot {
     pub rules: RuleSet,
-    /// RFC 3339.
-    pub loaded_at: String,
+    pub loaded_at: chrono::DateTime<chrono::Utc>,
     pub warnings: Vec<Diagnostic>,
 }
 
 /// A revision that failed to load.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Rejected {
     pub revision: String,
     pub at: String,
@@ -64,8 +62,7 @@ pub struct Rejected {
 }
 
 /// What a reload did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// The files hash to the revision already serving.
@@ -77,8 +74,7 @@ pub enum Outcome {
 }
 
 /// A reload, as kept in the history and sent to event subscribers.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ReloadRecord {
     pub at: String,
     /// What triggered it: `watch`, `poll`, `signal`, `api`.
@@ -130,7 +126,7 @@ impl Live {
     pub fn load(source: RuleSource) -> Result<Self, LoadError> {
         let (files, errors) = read(&source);
         let compiled = rules::compile::compile(&files, errors, crate::now_ms())?;
-        let snapshot = Snapshot { rules: compiled.rules, loaded_at: now_rfc3339(), warnings: compiled.warnings };
+        let snapshot = Snapshot { rules: compiled.rules, loaded_at: chrono::Utc::now(), warnings: compiled.warnings };
         let (events, _) = tokio::sync::broadcast::channel(64);
         Ok(Self {
             source,
@@ -184,7 +180,7 @@ impl Live {
         } else {
             match rules::compile::compile(&files, errors, crate::now_ms()) {
                 Ok(compiled) => {
-                    let next = Snapshot { rules: compiled.rules, loaded_at: now_rfc3339(), warnings: compiled.warnings };
+                    let next = Snapshot { rules: compiled.rules, loaded_at: chrono::Utc::now(), warnings: compiled.warnings };
                     let revision = next.rules.revision.to_string();
                     self.current.store(Arc::new(next));
                     if let Ok(mut e) = self.last_error.lock() {

@@ -18,7 +18,7 @@
 //! decides *when*. Access events (our own reads) are ignored, so a reload
 //! does not trigger itself.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -69,7 +69,7 @@ pub fn spawn(live: Arc<Live>, dir: PathBuf, opts: WatchOptions) -> std::io::Resu
     Ok(Watcher { stop, thread: Some(thread) })
 }
 
-fn arm(dir: &PathBuf, tx: &mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+fn arm(dir: &Path, tx: &mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
     let tx = tx.clone();
     let handler = move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res
@@ -93,7 +93,7 @@ fn arm(dir: &PathBuf, tx: &mpsc::Sender<()>) -> Option<notify::RecommendedWatche
     }
 }
 
-fn root_id(dir: &PathBuf) -> Option<u64> {
+fn root_id(dir: &Path) -> Option<u64> {
     #[cfg(unix)]
     {
         std::fs::metadata(dir).ok().map(|m| std::os::unix::fs::MetadataExt::ino(&m))
@@ -104,7 +104,7 @@ fn root_id(dir: &PathBuf) -> Option<u64> {
     }
 }
 
-fn run(live: &Live, dir: &PathBuf, opts: WatchOptions, stop: &AtomicBool) {
+fn run(live: &Live, dir: &Path, opts: WatchOptions, stop: &AtomicBool) {
     let (tx, rx) = mpsc::channel::<()>();
     let mut watcher = arm(dir, &tx);
     let mut root = root_id(dir);

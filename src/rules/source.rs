@@ -109,7 +109,14 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>) ->
     errors
 }
 
-fn walk_in(root: &Path, dir: &Path, rel: &str, depth: usize, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>, errors: &mut Vec<ReadError>) {
+fn walk_in(
+    root: &Path,
+    dir: &Path,
+    rel: &str,
+    depth: usize,
+    visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>,
+    errors: &mut Vec<ReadError>,
+) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {

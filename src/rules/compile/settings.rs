@@ -286,9 +286,5 @@ pub(super) fn setting_hint(b: &Builder, level: Level, name: &str) -> Option<Stri
 
 /// A setting's number as an admin reads it: sizes in bytes and in MB.
 pub(super) fn show(def: &SettingDef, x: i64) -> String {
-    if def.ty == Ty::Size {
-        format!("{x} bytes ({})", bytesize::ByteSize::b(x.max(0) as u64).display().si())
-    } else {
-        x.to_string()
-    }
+    if def.ty == Ty::Size { format!("{x} bytes ({})", bytesize::ByteSize::b(x.max(0) as u64).display().si()) } else { x.to_string() }
 }
