@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cansend::reload::RuleSource;
 use cansend::service::Limits;
-use http_common::{Server, assert_problem, base, codes, rules_dir, with};
+use http_common::{Server, assert_problem, base, codes, copy_dir, rules_dir, with};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -141,6 +141,8 @@ async fn health_readiness_and_metrics() {
         r#"cansend_decisions_total{result="denied"} 2"#.to_owned(),
         format!(r#"cansend_rules_info{{revision="{revision}"}} 1"#),
         "cansend_rule_load_errors_total 0".to_owned(),
+        r#"cansend_rule_reloads_total{outcome="applied"} 0"#.to_owned(),
+        "cansend_rules_degraded 0".to_owned(),
     ] {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
     }
@@ -160,6 +162,9 @@ async fn openapi_lists_every_route() {
         ("/v1/send-options", "post"),
         ("/v1/rules", "get"),
         ("/v1/tenants/{tenant}", "get"),
+        ("/v1/rules/reload", "post"),
+        ("/v1/rules/reloads", "get"),
+        ("/v1/rules/events", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -172,6 +177,13 @@ async fn openapi_lists_every_route() {
     // Every documented route is served (not a 404).
     for (path, method) in routes {
         let url = format!("{}{}", s.base, path.replace("{tenant}", "default"));
+        if path == "/v1/rules/events" {
+            // An endless stream: look at its head only.
+            let res = s.client.get(url).send().await.expect("the server answers");
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+            continue;
+        }
         let a = if method == "get" { s.send(s.client.get(url)).await } else { s.send(s.client.post(url).json(&json!({}))).await };
         assert_ne!(a.status, 404, "{method} {path}");
     }
@@ -180,6 +192,8 @@ async fn openapi_lists_every_route() {
     }
     let problem = &doc["paths"]["/v1/can-send"]["post"]["responses"]["422"]["content"]["application/problem+json"];
     assert!(problem.is_object(), "422 is documented as a problem");
+    assert_eq!(doc["components"]["securitySchemes"]["admin_token"]["scheme"], json!("bearer"));
+    assert!(doc["paths"]["/v1/rules/reload"]["post"]["security"].is_array(), "reload is marked admin");
 }
 
 #[tokio::test]
@@ -216,18 +230,6 @@ async fn every_request_sees_the_revision_being_served_after_a_reload() {
     assert!(errors.iter().any(|e| e["file"] == "tenants/broken.yaml" && e["line"].as_u64().is_some_and(|l| l >= 1)), "{r}");
     assert!(s.get("/metrics").await.text.contains("cansend_rule_load_errors_total 1"));
     assert_eq!(s.decide(&viber).await["revision"], after);
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).expect("read rules dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 #[tokio::test]

@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::state::Limits;
+use super::state::{Admin, Limits};
 use crate::reload::RuleSource;
+use crate::reload::watch::WatchOptions;
 
-/// The flags of `cansend serve`.
-#[derive(Debug, Clone, clap::Args)]
+/// The flags of `cansend serve`. (`Debug` would print the admin token:
+/// it is implemented by hand below.)
+#[derive(Clone, clap::Args)]
 pub struct ServeArgs {
     /// Rule directory; default ./rules if present, else the built-in rules.
     #[arg(long, env = "CANSEND_RULES")]
@@ -23,6 +25,37 @@ pub struct ServeArgs {
     /// Longest a request may take (`10s`, `500ms`).
     #[arg(long, env = "CANSEND_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Token for the admin endpoints (`Authorization: Bearer …`); without
+    /// one, they answer loopback peers only. Prefer the variable to the flag
+    /// (flags show in `ps`).
+    #[arg(long, env = "CANSEND_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Do not watch the rules directory (reload on SIGHUP or
+    /// `POST /v1/rules/reload` only).
+    #[arg(long, env = "CANSEND_NO_WATCH")]
+    pub no_watch: bool,
+    /// Quiet time after the last file event before reloading.
+    #[arg(long, env = "CANSEND_DEBOUNCE", default_value = "150ms", value_parser = parse_timeout)]
+    pub debounce: Duration,
+    /// How often to poll the rules directory's fingerprint, for changes the
+    /// file events miss (network file systems, a replaced directory).
+    #[arg(long, env = "CANSEND_POLL_INTERVAL", default_value = "1s", value_parser = parse_timeout)]
+    pub poll_interval: Duration,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("rules", &self.rules)
+            .field("listen", &self.listen)
+            .field("body_limit", &self.body_limit)
+            .field("timeout", &self.timeout)
+            .field("admin", &self.admin())
+            .field("no_watch", &self.no_watch)
+            .field("debounce", &self.debounce)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 impl ServeArgs {
@@ -37,6 +70,19 @@ impl ServeArgs {
 
     pub fn limits(&self) -> Limits {
         Limits { body_bytes: self.body_limit, timeout: self.timeout }
+    }
+
+    /// Who may call the admin endpoints. An empty token counts as none.
+    pub fn admin(&self) -> Admin {
+        match self.admin_token.as_deref().map(str::trim) {
+            Some(t) if !t.is_empty() => Admin::Token(t.to_owned()),
+            _ => Admin::LoopbackOnly,
+        }
+    }
+
+    /// How the rules directory is watched.
+    pub fn watch_options(&self) -> WatchOptions {
+        WatchOptions { debounce: self.debounce, poll: self.poll_interval, ..WatchOptions::default() }
     }
 }
 

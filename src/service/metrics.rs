@@ -47,6 +47,11 @@ struct DecisionLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RevisionLabels {
     revision: String,
 }
@@ -74,7 +79,36 @@ impl Collector for RulesCollector {
             None,
             errors.metric_type(),
         )?;
-        errors.encode(m)
+        errors.encode(m)?;
+
+        let mut m = encoder.encode_descriptor(
+            "rule_reloads",
+            "Rule-set reloads (watcher, poll, SIGHUP, API), by outcome",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        let c = &self.0.counters;
+        for (outcome, n) in [("applied", &c.applied), ("rejected", &c.rejected), ("unchanged", &c.unchanged)] {
+            ConstCounter::new(n.load(Ordering::Relaxed)).encode(m.encode_family(&OutcomeLabels { outcome })?)?;
+        }
+
+        let degraded = ConstGauge::new(i64::from(self.0.last_error().is_some()));
+        let m = encoder.encode_descriptor(
+            "rules_degraded",
+            "1 when the newest rule files failed to load and an older revision serves",
+            None,
+            degraded.metric_type(),
+        )?;
+        degraded.encode(m)?;
+
+        let loaded = ConstGauge::new(self.0.current().loaded_at.timestamp());
+        let m = encoder.encode_descriptor(
+            "rules_loaded_timestamp_seconds",
+            "When the revision being served was loaded (Unix time)",
+            None,
+            loaded.metric_type(),
+        )?;
+        loaded.encode(m)
     }
 }
 
@@ -152,6 +186,11 @@ mod tests {
         assert!(text.contains("cansend_rule_load_errors_total 0"), "{text}");
         assert!(text.contains("cansend_http_request_duration_seconds_bucket"), "{text}");
         live.counters.rejected.fetch_add(1, Ordering::Relaxed);
-        assert!(m.render().contains("cansend_rule_load_errors_total 1"));
+        let text = m.render();
+        assert!(text.contains("cansend_rule_load_errors_total 1"), "{text}");
+        assert!(text.contains(r#"cansend_rule_reloads_total{outcome="rejected"} 1"#), "{text}");
+        assert!(text.contains(r#"cansend_rule_reloads_total{outcome="applied"} 0"#), "{text}");
+        assert!(text.contains("cansend_rules_degraded 0"), "{text}");
+        assert!(text.contains("cansend_rules_loaded_timestamp_seconds "), "{text}");
     }
 }

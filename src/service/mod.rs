@@ -15,6 +15,7 @@
 //! Tests and embedders start the real server with [`serve`] on any
 //! listener, e.g. `127.0.0.1:0`.
 
+pub mod admin;
 pub mod api;
 pub mod body;
 pub mod config;
@@ -43,9 +44,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use config::ServeArgs;
 pub use run::run;
-pub use state::{AppState, Limits};
+pub use state::{Admin, AppState, Limits};
 
-use api::{decide, ops, options, rules};
+use api::{decide, ops, options, reload, rules};
 
 /// Every route of API v1, with its middleware, over `app`.
 ///
@@ -60,6 +61,9 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/can-send/batch", post(decide::batch))
         .route("/v1/send-options", post(options::send_options_handler))
         .route("/v1/rules", get(rules::rules))
+        .route("/v1/rules/reload", post(reload::reload))
+        .route("/v1/rules/reloads", get(reload::reloads))
+        .route("/v1/rules/events", get(reload::events))
         .route("/v1/tenants/{tenant}", get(rules::tenant))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -92,6 +96,13 @@ pub async fn serve(
     app: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = app.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves: end them, or graceful
+        // shutdown would wait for their clients forever.
+        stopping.begin_shutdown();
+    };
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

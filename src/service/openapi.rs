@@ -4,7 +4,10 @@
 
 use utoipa::OpenApi;
 
-use super::api::{decide, ops, options, rules};
+use utoipa::Modify;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use super::api::{decide, ops, options, reload, rules};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,12 +22,16 @@ use super::api::{decide, ops, options, rules};
         options::send_options_handler,
         rules::rules,
         rules::tenant,
+        reload::reload,
+        reload::reloads,
+        reload::events,
         ops::healthz,
         ops::readyz,
         ops::metrics,
         ops::openapi,
     ),
     components(schemas(crate::service::problem::Problem, crate::request::FieldError, crate::decision::ViolationBody)),
+    modifiers(&AdminToken),
     tags(
         (name = "decisions", description = "can-send, batches and the send dialog's options"),
         (name = "rules", description = "The served rule set and tenants' effective settings"),
@@ -32,3 +39,18 @@ use super::api::{decide, ops, options, rules};
     )
 )]
 pub struct ApiDoc;
+
+/// The admin endpoints' bearer token (`CANSEND_ADMIN_TOKEN`).
+struct AdminToken;
+
+impl Modify for AdminToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "The admin token (`CANSEND_ADMIN_TOKEN`). Without one configured, admin endpoints answer loopback peers only.",
+            ))
+            .build();
+        doc.components.get_or_insert_with(Default::default).add_security_scheme("admin_token", SecurityScheme::Http(scheme));
+    }
+}

@@ -82,6 +82,23 @@ impl Problem {
         Self::http(StatusCode::NOT_FOUND, detail)
     }
 
+    /// The problem as a response with extension members (RFC 9457 §3.2)
+    /// beside the standard ones.
+    pub fn with_members<'a>(self, members: impl IntoIterator<Item = (&'a str, serde_json::Value)>) -> Response {
+        let status = self.status_code();
+        let mut body = match serde_json::to_value(&self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => return self.into_response(),
+        };
+        for (k, v) in members {
+            body.insert(k.to_owned(), v);
+        }
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut res = (status, bytes).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res
+    }
+
     /// The status as a [`StatusCode`] (500 if it somehow is not one).
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -12,7 +12,8 @@ use tracing_subscriber::EnvFilter;
 
 use super::config::ServeArgs;
 use super::state::AppState;
-use crate::reload::Live;
+use crate::reload::watch;
+use crate::reload::{Live, RuleSource};
 
 /// Run the service until a shutdown signal; the process' exit code.
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -40,7 +41,22 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
         snap.rules.revision.to_string()
     };
-    let state = AppState::new(live, args.limits());
+    let state = AppState::with_admin(live.clone(), args.limits(), args.admin());
+
+    // The watcher runs on its own thread until the process ends.
+    let _watcher = match (live.source(), args.no_watch) {
+        (RuleSource::Dir(dir), false) => match watch::spawn(live.clone(), dir.clone(), args.watch_options()) {
+            Ok(w) => {
+                tracing::info!(dir = %dir.display(), debounce = ?args.debounce, poll = ?args.poll_interval, "watching the rules");
+                Some(w)
+            }
+            Err(e) => {
+                eprintln!("error: cannot start watching {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -59,6 +75,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
         tracing::info!(%addr, %revision, rules = %source, "serving");
+        tokio::spawn(reload_on_sighup(live));
         match super::serve(listener, state, shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");
@@ -70,6 +87,29 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         }
     })
+}
+
+/// Reload the rules on every SIGHUP, off the async threads.
+pub async fn reload_on_sighup(live: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("SIGHUP will not reload the rules: {e}");
+                return;
+            }
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the rules");
+            let live = live.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || live.reload("signal")).await {
+                tracing::error!("the reload task failed: {e}");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = live;
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

@@ -41,13 +41,60 @@ struct Shared {
     live: Arc<Live>,
     limits: Limits,
     metrics: Metrics,
+    admin: Admin,
+    /// Flips to `true` when the server begins to shut down, so that
+    /// long-lived answers (event streams) end and shutdown can complete.
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// Who may call the admin endpoints (`POST /v1/rules/reload`).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Admin {
+    /// No token configured: loopback peers only.
+    #[default]
+    LoopbackOnly,
+    /// `Authorization: Bearer <token>` from any peer.
+    Token(String),
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Admin::LoopbackOnly => f.write_str("LoopbackOnly"),
+            Admin::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
 }
 
 impl AppState {
     /// State serving the rules of `live`.
     pub fn new(live: Arc<Live>, limits: Limits) -> Self {
+        Self::with_admin(live, limits, Admin::LoopbackOnly)
+    }
+
+    /// State serving the rules of `live`, with admin access as `admin`.
+    pub fn with_admin(live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
         let metrics = Metrics::new(live.clone());
-        Self { inner: Arc::new(Shared { live, limits, metrics }) }
+        let (stopping, _) = tokio::sync::watch::channel(false);
+        Self { inner: Arc::new(Shared { live, limits, metrics, admin, stopping }) }
+    }
+
+    pub fn admin(&self) -> &Admin {
+        &self.inner.admin
+    }
+
+    /// Announce that the server is stopping (ends event streams).
+    pub fn begin_shutdown(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Completes once [`AppState::begin_shutdown`] was called.
+    pub fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut rx = self.inner.stopping.subscribe();
+        async move {
+            // An error means the sender is gone: the state itself is.
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
     }
 
     /// The snapshot to decide against: load it once per request.
@@ -75,6 +122,7 @@ impl std::fmt::Debug for AppState {
             .field("source", self.inner.live.source())
             .field("revision", &self.snapshot().rules.revision)
             .field("limits", &self.inner.limits)
+            .field("admin", &self.inner.admin)
             .finish()
     }
 }

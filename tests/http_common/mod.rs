@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cansend::reload::{Live, RuleSource};
-use cansend::service::{self, AppState, Limits};
+use cansend::service::{self, Admin, AppState, Limits};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -14,6 +14,20 @@ use tokio::task::JoinHandle;
 /// The repository's `rules/`.
 pub fn rules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")
+}
+
+/// Copy a rule directory (e.g. [`rules_dir`]) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read rules dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 pub struct Server {
@@ -48,10 +62,15 @@ impl Server {
             Ok(l) => Arc::new(l),
             Err(e) => panic!("rules load: {e}"),
         };
+        Self::start_live(live, limits, Admin::LoopbackOnly).await
+    }
+
+    /// The server on an already loaded (and perhaps watched) rule set.
+    pub async fn start_live(live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(live.clone(), limits);
+        let state = AppState::with_admin(live.clone(), limits, admin);
         let handle = tokio::spawn(service::serve(listener, state, async move {
             let _ = rx.await;
         }));

@@ -6,6 +6,7 @@
 pub mod decide;
 pub mod ops;
 pub mod options;
+pub mod reload;
 pub mod rules;
 
 use axum::http::{HeaderValue, StatusCode, header};

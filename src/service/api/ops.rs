@@ -18,20 +18,41 @@ pub struct StatusBody {
     pub status: String,
     /// The revision being served.
     pub revision: String,
+    /// `/readyz` only: `true` when the newest rule files failed to load and
+    /// an older revision serves (still ready; `GET /v1/rules` has the errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<bool>,
+    /// Why it is degraded: the rejected revision and its first error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = StatusBody)))]
 pub async fn healthz(State(app): State<AppState>) -> Response {
-    json(StatusCode::OK, &StatusBody { status: "ok".into(), revision: app.snapshot().rules.revision.to_string() })
+    json(
+        StatusCode::OK,
+        &StatusBody { status: "ok".into(), revision: app.snapshot().rules.revision.to_string(), degraded: None, reason: None },
+    )
 }
 
 /// Readiness: a rule set is loaded and decisions are served. (The service
 /// only starts listening once its rules loaded, and a failed reload keeps
-/// the previous set, so a listening service is ready.)
+/// the previous set, so a listening service is ready.) When the newest
+/// files failed to load it stays ready — taking replicas out of the load
+/// balancer for a typo would turn a rule mistake into an outage — and says
+/// `degraded`.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = StatusBody)))]
 pub async fn readyz(State(app): State<AppState>) -> Response {
-    json(StatusCode::OK, &StatusBody { status: "ready".into(), revision: app.snapshot().rules.revision.to_string() })
+    let revision = app.snapshot().rules.revision.to_string();
+    let (degraded, reason) = match app.live().last_error() {
+        None => (false, None),
+        Some(r) => {
+            let first = r.errors.iter().find(|d| d.is_error()).map(|d| format!(": {d}")).unwrap_or_default();
+            (true, Some(format!("the rule files of revision {} did not load{first}", r.revision)))
+        }
+    };
+    json(StatusCode::OK, &StatusBody { status: "ready".into(), revision, degraded: Some(degraded), reason })
 }
 
 /// Prometheus metrics: requests by route and status, decisions, revision.
