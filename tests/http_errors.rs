@@ -23,6 +23,8 @@ fn unprocessable() -> Vec<(&'static str, Value, &'static str)> {
             "/message/attachments/0/mime",
         ),
         ("unknown channel", with(base(), &[("/channel", json!("icq"))]), "/channel"),
+        ("an array for an object (serde would read it by position)", with(base(), &[("/sender", json!(["agent"]))]), "/sender"),
+        ("an array for an attachment", with(base(), &[("/message/attachments", json!([["a.pdf", 1]]))]), "/message/attachments/0"),
         ("unknown tenant", with(base(), &[("/tenant", json!("acme"))]), "/tenant"),
         ("unknown role", with(base(), &[("/sender/role", json!("admin"))]), "/sender/role"),
         ("unknown action", with(base(), &[("/action", json!("send_later"))]), "/action"),

@@ -30,12 +30,29 @@ use crate::request::FieldError;
 /// Check the content type, read the body (at most `limit` bytes) and parse
 /// it as JSON.
 pub async fn json(req: Request, limit: usize) -> Result<Json, Problem> {
+    parse(&bytes(req, limit).await?)
+}
+
+/// Check the content type and read the body (at most `limit` bytes).
+pub async fn bytes(req: Request, limit: usize) -> Result<Bytes, Problem> {
     check_content_type(req.headers())?;
-    let bytes = Bytes::from_request(req, &()).await.map_err(|rejection| match rejection {
+    Bytes::from_request(req, &()).await.map_err(|rejection| match rejection {
         BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => Problem::too_large(limit),
         other => Problem::http(axum::http::StatusCode::BAD_REQUEST, format!("the request body could not be read: {}", other.body_text())),
-    })?;
-    parse(&bytes)
+    })
+}
+
+/// The fast path: bytes straight into `T` (strict: see
+/// [`crate::request::strict`]), `None` on any problem at all. Callers then
+/// take the general path — [`parse`], then decode the value — which finds
+/// the same problem and says exactly what and where (400 or 422, pointer).
+/// Both paths accept the same bodies and decode them alike; the fast one
+/// skips building a JSON tree for the common, valid body.
+pub fn decode_fast<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let crate::request::strict::Obj(t) = serde::Deserialize::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(t)
 }
 
 /// Parse bytes as JSON; a syntax error is a 400 naming line and column, a
@@ -210,6 +227,29 @@ mod tests {
         let text = r#"{"a": [1, -2, 3.5, 1e30, 18446744073709551615, "x", null, true, {"b": {}}], "c": "\u00e9"}"#;
         let expected: Json = serde_json::from_str(text).unwrap_or_default();
         assert_eq!(parse(text.as_bytes()).ok(), Some(expected));
+    }
+
+    #[test]
+    fn the_fast_path_takes_valid_requests_only() {
+        use crate::request::CanSendRequest;
+        let ok = br#"{"sender": {"role": "agent"}, "client": {"status": "new", "attributes": {"a": 1}}, "channel": "x", "message": {}}"#;
+        let fast = decode_fast::<CanSendRequest>(ok).map(|r| serde_json::to_value(r).ok());
+        let general = parse(ok).ok().and_then(|v| crate::request::decode(&v).ok()).map(|r| serde_json::to_value(r).ok());
+        assert!(fast.is_some());
+        assert_eq!(fast, general, "both paths decode alike");
+        for bad in [
+            &br#"{"sender": {"role": "agent"}, "client": {"status": "new"}, "channel": "x", "message": {}} x"#[..],
+            br#"{"sender": ["agent"], "client": {"status": "new"}, "channel": "x", "message": {}}"#,
+            br#"{"sender": {"role": "agent", "role": "agent"}, "client": {"status": "new"}, "channel": "x", "message": {}}"#,
+            br#"{"sender": {"role": "agent"}, "client": {"status": "new", "attributes": {"a": 1, "a": 2}}, "channel": "x", "message": {}}"#,
+            br#"{"sender": {"role": "agent"}, "client": {"status": "new"}, "channel": "x", "message": {}, "extra": 1}"#,
+            br#"[{"role": "agent"}, {"status": "new"}, "x", {}]"#,
+            br#"{"sender": {"role": "agent"}, "client": {"status": "new"}, "channel": "x", "message": {"attachments": [{"name": "a", "size": -1}]}}"#,
+        ] {
+            assert!(decode_fast::<CanSendRequest>(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+            let general = parse(bad).map_err(|_| ()).and_then(|v| crate::request::decode(&v).map_err(|_| ()));
+            assert!(general.is_err(), "the general path refuses it too: {}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

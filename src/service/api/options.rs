@@ -27,7 +27,9 @@ pub struct SendOptionsRequest {
     /// Tenant (installation); default from the rules (`default`).
     #[serde(default)]
     pub tenant: Option<String>,
+    #[serde(deserialize_with = "crate::request::strict::obj")]
     pub sender: Sender,
+    #[serde(deserialize_with = "crate::request::strict::obj")]
     pub client: Client,
 }
 

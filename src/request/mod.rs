@@ -10,6 +10,8 @@
 //! Unknown names in `client.channels` are dropped, not refused: a client's
 //! history outlives a retired channel (SPEC §4.1).
 
+pub mod strict;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -49,6 +51,7 @@ pub struct CanSendRequest {
     /// Tenant (installation); default from the rules (`default`).
     #[serde(default)]
     pub tenant: Option<String>,
+    #[serde(deserialize_with = "strict::obj")]
     pub sender: Sender,
     /// What the sender does; default from the rules (`send`).
     #[serde(default)]
@@ -56,11 +59,13 @@ pub struct CanSendRequest {
     /// The instant of sending (RFC 3339); default: the server's now.
     #[serde(default)]
     pub at: Option<String>,
+    #[serde(deserialize_with = "strict::obj")]
     pub client: Client,
     /// The channel to send over; must be known to the rules.
     pub channel: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_obj")]
     pub thread: Option<Thread>,
+    #[serde(deserialize_with = "strict::obj")]
     pub message: Message,
 }
 
@@ -73,7 +78,7 @@ pub struct Sender {
     #[serde(default)]
     pub status: Option<String>,
     /// Custom attributes declared in the rules' catalog.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_unique_map")]
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<serde_json::Map<String, Json>>,
 }
@@ -99,7 +104,7 @@ pub struct Client {
     /// The client's last inbound message (RFC 3339).
     #[serde(default)]
     pub last_inbound_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_unique_map")]
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<serde_json::Map<String, Json>>,
 }
@@ -116,9 +121,9 @@ pub struct Thread {
 pub struct Message {
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_obj")]
     pub template: Option<TemplateIn>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_vec_obj")]
     pub attachments: Option<Vec<AttachmentIn>>,
 }
 
@@ -147,7 +152,7 @@ pub fn decode(v: &Json) -> Result<CanSendRequest, Vec<FieldError>> {
 
 /// Decode any strict body type, with a pointer on failure.
 pub fn decode_as<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, Vec<FieldError>> {
-    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+    serde_path_to_error::deserialize::<_, strict::Obj<T>>(v).map(|strict::Obj(t)| t).map_err(|e| {
         let mut pointer = crate::rules::compile::path_to_pointer(e.path());
         let message = e.inner().to_string();
         // serde names the missing or unknown field in the message and points
