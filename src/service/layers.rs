@@ -28,6 +28,10 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 /// The log span of one request: id, method, path and peer.
 pub fn span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    // With the access log off (RUST_LOG=warn), do not even format the peer.
+    if !tracing::level_enabled!(tracing::Level::INFO) {
+        return tracing::Span::none();
+    }
     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string()).unwrap_or_default();
     tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), peer = %peer)
@@ -35,12 +39,62 @@ pub fn span<B>(req: &axum::http::Request<B>) -> tracing::Span {
 
 /// Count the request by route template, method and status, and time it.
 pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let route = super::routes::label(req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let method = method_label(req.method());
     let start = Instant::now();
     let res = next.run(req).await;
-    app.metrics().request(&route, method, res.status().as_u16(), start.elapsed());
+    app.metrics().request(route, method, res.status().as_u16(), start.elapsed());
     res
+}
+
+/// Request ids for requests that come without one: UUID-shaped (version 4
+/// layout), unique within the process (a counter through a bijective
+/// mixer) and across processes (a random per-process key). Not secret —
+/// a request id never is — and without a system call per request, which a
+/// random UUID per request costs.
+#[derive(Clone)]
+pub struct RequestIds {
+    key: u64,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    pub fn new() -> Self {
+        // std's hasher keys are random per process: no extra dependency.
+        let key = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), std::process::id());
+        Self { key, next: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)) }
+    }
+
+    /// The id of the `n`-th request.
+    fn id(&self, n: u64) -> String {
+        let hi = mix(n ^ self.key);
+        let lo = mix(n.wrapping_add(self.key.rotate_left(32)));
+        // Version 4 and RFC 4122 variant bits, as a random UUID has.
+        let hi = (hi & !0xf000) | 0x4000;
+        let lo = (lo & !(0b11 << 62)) | (0b10 << 62);
+        format!("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & 0xffff_ffff_ffff)
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// SplitMix64's finalizer: a bijection on u64, so distinct inputs give
+/// distinct outputs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<tower_http::request_id::RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&self.id(n)).ok().map(tower_http::request_id::RequestId::new)
+    }
 }
 
 fn method_label(m: &Method) -> &'static str {
@@ -96,4 +150,24 @@ fn is_problem(res: &Response) -> bool {
 /// The 404 of every path no route takes.
 pub async fn not_found(method: Method, uri: axum::http::Uri) -> Problem {
     Problem::not_found(format!("no route {method} {}; see /openapi.json", truncate(uri.path(), 200)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_uuid_shaped_and_distinct() {
+        let ids = RequestIds::new();
+        let all: std::collections::HashSet<String> = (0..10_000).map(|n| ids.id(n)).collect();
+        assert_eq!(all.len(), 10_000);
+        for id in all.iter().take(100) {
+            let parts: Vec<&str> = id.split('-').collect();
+            assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
+            assert!(parts[2].starts_with('4'), "version 4: {id}");
+            assert!(matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b')), "variant: {id}");
+        }
+        let other = RequestIds::new();
+        assert_ne!(ids.id(0), other.id(0), "another process (key) gives other ids");
+    }
 }

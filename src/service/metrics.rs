@@ -31,14 +31,14 @@ pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -141,10 +141,11 @@ impl Metrics {
     }
 
     /// Count one answered request.
-    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let labels = RequestLabels { route: route.to_owned(), method: method.to_owned(), status };
+    /// (`route` is a template from [`super::routes`]: label values stay bounded.)
+    pub fn request(&self, route: &'static str, method: &'static str, status: u16, elapsed: Duration) {
+        let labels = RequestLabels { route, method, status };
         self.requests.get_or_create(&labels).inc();
-        self.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(elapsed.as_secs_f64());
+        self.latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
     }
 
     /// Count one decision.

@@ -38,7 +38,7 @@ use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -47,6 +47,30 @@ pub use run::run;
 pub use state::{Admin, AppState, Limits};
 
 use api::{decide, ops, options, reload, rules};
+
+/// The route templates of API v1 (also the `route` label of metrics).
+pub mod routes {
+    pub const CAN_SEND: &str = "/v1/can-send";
+    pub const BATCH: &str = "/v1/can-send/batch";
+    pub const SEND_OPTIONS: &str = "/v1/send-options";
+    pub const RULES: &str = "/v1/rules";
+    pub const RELOAD: &str = "/v1/rules/reload";
+    pub const RELOADS: &str = "/v1/rules/reloads";
+    pub const EVENTS: &str = "/v1/rules/events";
+    pub const TENANT: &str = "/v1/tenants/{tenant}";
+    pub const HEALTHZ: &str = "/healthz";
+    pub const READYZ: &str = "/readyz";
+    pub const METRICS: &str = "/metrics";
+    pub const OPENAPI: &str = "/openapi.json";
+    /// Every route above.
+    pub const ALL: &[&str] = &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
+
+    /// The template as a `'static` string (no allocation per request);
+    /// `unmatched` for anything else.
+    pub fn label(matched: Option<&str>) -> &'static str {
+        matched.and_then(|m| ALL.iter().find(|r| **r == m).copied()).unwrap_or("unmatched")
+    }
+}
 
 /// Every route of API v1, with its middleware, over `app`.
 ///
@@ -57,18 +81,18 @@ use api::{decide, ops, options, reload, rules};
 pub fn router(app: AppState) -> Router {
     let limits = app.limits();
     Router::new()
-        .route("/v1/can-send", post(decide::can_send))
-        .route("/v1/can-send/batch", post(decide::batch))
-        .route("/v1/send-options", post(options::send_options_handler))
-        .route("/v1/rules", get(rules::rules))
-        .route("/v1/rules/reload", post(reload::reload))
-        .route("/v1/rules/reloads", get(reload::reloads))
-        .route("/v1/rules/events", get(reload::events))
-        .route("/v1/tenants/{tenant}", get(rules::tenant))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
+        .route(routes::CAN_SEND, post(decide::can_send))
+        .route(routes::BATCH, post(decide::batch))
+        .route(routes::SEND_OPTIONS, post(options::send_options_handler))
+        .route(routes::RULES, get(rules::rules))
+        .route(routes::RELOAD, post(reload::reload))
+        .route(routes::RELOADS, get(reload::reloads))
+        .route(routes::EVENTS, get(reload::events))
+        .route(routes::TENANT, get(rules::tenant))
+        .route(routes::HEALTHZ, get(ops::healthz))
+        .route(routes::READYZ, get(ops::readyz))
+        .route(routes::METRICS, get(ops::metrics))
+        .route(routes::OPENAPI, get(ops::openapi))
         .fallback(layers::not_found)
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())
@@ -77,7 +101,7 @@ pub fn router(app: AppState) -> Router {
         .layer(from_fn_with_state(app.clone(), layers::track))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(layers::RequestIds::new()))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(layers::span)
