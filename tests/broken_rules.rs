@@ -694,3 +694,27 @@ fn located(files: &[SourceFile], diags: &[Diagnostic]) -> Option<String> {
     }
     None
 }
+
+// ------------------------------------------------- no cascades from a broken file
+
+/// One typo, one error: a tenant file that does not parse is not also
+/// reported as "no tenant file", nor once per rule test using the tenant.
+#[test]
+fn a_broken_tenant_file_gives_its_own_error_only() {
+    let files = with(&[("tenants/default.yaml", "kind: tenant\ntenant: [default\n".into())]);
+    let diags = load_err(&files);
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{}", listing(&diags));
+    assert_eq!(errors[0].file, "tenants/default.yaml");
+    assert!(diags.iter().any(|d| !d.is_error() && d.message.contains("rule tests were not run")), "{}", listing(&diags));
+}
+
+/// Without the catalog every name is unknown: only the catalog's own
+/// errors are reported, with a note that the rest was not checked.
+#[test]
+fn a_broken_catalog_stops_before_name_checks() {
+    let files = with(&[edit("catalog.yaml", "channels:", "channels: [")]);
+    let diags = load_err(&files);
+    assert!(diags.iter().filter(|d| d.is_error()).all(|d| d.file == "catalog.yaml"), "{}", listing(&diags));
+    assert!(diags.iter().any(|d| d.message.contains("other checks were skipped")), "{}", listing(&diags));
+}

@@ -107,6 +107,8 @@ pub(super) fn compile(b: &mut Builder) {
         Some((fi, tenant, action)) => {
             match b.rs.tenants.get(&tenant) {
                 Some(t) => b.rs.default_tenant = t,
+                // Its file may be one that did not parse: that error says it.
+                None if b.partial => {}
                 None => {
                     let hint = did_you_mean(&tenant, b.rs.tenants.names.iter().map(|n| &**n))
                         .or_else(|| Some("every tenant needs a file with `kind: tenant`".into()));

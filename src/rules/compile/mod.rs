@@ -58,29 +58,70 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         now,
         defaults: settings::Defaults::default(),
         declared: Default::default(),
+        partial: false,
     };
+    // Files that did not parse or match their schema. Their content is
+    // missing from what follows, so some later errors would only echo
+    // them: those checks are skipped (see below) rather than reported.
+    let mut unparsed: Vec<&SourceFile> = Vec::new();
     for src in sources {
         match load::parse(src) {
             Ok(f) => b.files.push(f),
-            Err(d) => b.diags.extend(d),
+            Err(d) => {
+                b.diags.extend(d);
+                unparsed.push(src);
+            }
         }
     }
+    b.partial = !unparsed.is_empty() || !b.diags.is_empty();
     b.rs.files = b
         .files
         .iter()
         .map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() })
         .collect();
-    catalog::compile(&mut b);
-    settings::compile(&mut b);
-    rules::compile(&mut b);
-    tenants::compile(&mut b);
-    rules::compile_tests(&mut b);
+    // Without the catalog or the settings every name is unknown: report
+    // the files' own errors and stop there.
+    if let Some(src) = unparsed.iter().find(|s| declares_kind(&s.text, &["catalog", "settings"])) {
+        b.diags.push(Diagnostic::warning(
+            &src.path,
+            diag::Pos::UNKNOWN,
+            "the other checks were skipped: every name is declared in this file; fix it first",
+        ));
+    } else {
+        catalog::compile(&mut b);
+        settings::compile(&mut b);
+        rules::compile(&mut b);
+        tenants::compile(&mut b);
+        if let Some(src) = unparsed.first() {
+            // A test of a rule or tenant in a broken file would fail for that
+            // reason alone, once per test.
+            let n = unparsed.len();
+            b.diags.push(Diagnostic::warning(
+                &src.path,
+                diag::Pos::UNKNOWN,
+                format!("the rule tests were not run: {n} file(s) did not load; fix them first"),
+            ));
+        } else {
+            rules::compile_tests(&mut b);
+        }
+    }
     let Builder { mut diags, rs, .. } = b;
     diag::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(LoadError { diagnostics: diags });
     }
     Ok(Compiled { rules: rs, warnings: diags })
+}
+
+/// Whether a file's text declares one of `kinds` at its top level
+/// (`kind: catalog`, `kind = "catalog"`), judged from the text alone: it
+/// is only used for files that did not parse.
+fn declares_kind(text: &str, kinds: &[&str]) -> bool {
+    text.lines().any(|line| {
+        let Some(rest) = line.strip_prefix("kind") else { return false };
+        let value = rest.trim_start().trim_start_matches([':', '=']).trim().trim_matches(['"', '\'']);
+        kinds.contains(&value)
+    })
 }
 
 /// The revision of a set of files: SHA-256 over every path and content, in
@@ -109,6 +150,9 @@ pub(crate) struct Builder {
     /// Every rule id written, compiled or not: a reference to a rule that
     /// failed to compile is not reported again.
     declared: std::collections::HashSet<String>,
+    /// Some file could not be read or parsed: checks of what may be
+    /// missing because of it (a tenant's file, say) are not reported.
+    partial: bool,
 }
 
 impl Builder {
