@@ -47,8 +47,8 @@ pub struct Leaf {
     /// Index into the rule set's leaf texts.
     pub text: u32,
     pub result: bool,
-    /// The value the leaf's field had.
-    pub value: String,
+    /// The field the leaf read (its value is shown when rendering).
+    pub field: crate::engine::model::Field,
 }
 
 /// One violation as callers see it.
@@ -119,11 +119,11 @@ pub fn render(rs: &RuleSet, input: &Input, d: &Decision) -> DecisionBody {
         violations: violations(rs, input, &d.violations),
         tenant: rs.tenants.name(input.tenant).to_string(),
         revision: rs.revision.to_string(),
-        trace: d.trace.as_ref().map(|t| t.iter().map(|e| trace_entry(rs, e)).collect()),
+        trace: d.trace.as_ref().map(|t| t.iter().map(|e| trace_entry(rs, input, e)).collect()),
     }
 }
 
-fn trace_entry(rs: &RuleSet, e: &TraceEntry) -> TraceBody {
+fn trace_entry(rs: &RuleSet, input: &Input, e: &TraceEntry) -> TraceBody {
     let (result, exempted_by) = match e.outcome {
         Outcome::Fired => ("fired", None),
         Outcome::NotFired => ("not_fired", None),
@@ -140,7 +140,7 @@ fn trace_entry(rs: &RuleSet, e: &TraceEntry) -> TraceBody {
             .map(|l| {
                 let text = rs.texts.get(l.text as usize).map(|t| &*t.text).unwrap_or("?");
                 let field = text.split(' ').next().unwrap_or("");
-                format!("{text} → {} ({field} = {})", l.result, l.value)
+                format!("{text} → {} ({field} = {})", l.result, crate::engine::eval::shown(rs, input, l, e.attachment))
             })
             .collect(),
     }

@@ -395,10 +395,12 @@ async fn send_options_per_tenant() {
     let mut available = strings(&tags["tags"]["available"]);
     available.sort();
     assert_eq!(available, ["billing", "sales", "support"]);
-    // A new client: WhatsApp (phone given) only lacks the tags the thread
-    // will need (the send-options body has no thread); email (no address)
-    // and Telegram are not for this client.
-    assert_eq!(codes(channel(&tags, "whatsapp")), ["tags_required"]);
+    // Tags are chosen in the dialog like the message: they show in `tags`,
+    // not as a reason a channel cannot be offered. A new client: WhatsApp
+    // (phone given) is sendable; email (no address) and Telegram are not.
+    let whatsapp = channel(&tags, "whatsapp");
+    assert_eq!((whatsapp["sendable"].clone(), codes(whatsapp)), (json!(true), Vec::<String>::new()), "{whatsapp}");
+    assert_eq!(strings(&whatsapp["formats"]), ["text", "attachments", "template"], "formats are not hidden by the tag rule");
     assert_eq!(channel(&tags, "email")["violations"][0]["code"], "missing_client_identifier");
     assert_eq!(channel(&tags, "telegram")["violations"][0]["code"], "channel_not_available_for_new_client");
 }

@@ -15,11 +15,11 @@ use crate::decision::{Decision, Hit, Leaf, Outcome, TraceEntry};
 pub enum Scope {
     /// Every rule: the answer to can-send.
     All,
-    /// Only rules that read no message field: can this sender reach this
-    /// client on this channel at all?
+    /// Only rules that read neither the message nor the thread: can this
+    /// sender reach this client on this channel at all?
     Recipient,
-    /// Only message rules that are not per attachment: does this channel
-    /// take a message of this shape?
+    /// Only message rules that are not per attachment and do not read the
+    /// thread: does this channel take a message of this shape?
     MessageShape,
 }
 
@@ -27,8 +27,8 @@ impl Scope {
     fn includes(self, rule: &Rule) -> bool {
         match self {
             Scope::All => true,
-            Scope::Recipient => !rule.about_message,
-            Scope::MessageShape => rule.about_message && !rule.per_attachment,
+            Scope::Recipient => !rule.about_message && !rule.about_thread,
+            Scope::MessageShape => rule.about_message && !rule.per_attachment && !rule.about_thread,
         }
     }
 }
@@ -75,7 +75,7 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
             }
         }
         Some(trace) => {
-            let mut rec = Explainer { rs: ctx.rs, leaves: Vec::new() };
+            let mut rec = Explainer { leaves: Vec::new() };
             let fired = ctx.cond(&rule.cond, &mut rec);
             let outcome = if !fired {
                 Outcome::NotFired
@@ -93,27 +93,38 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
     }
 }
 
-/// What the explain mode records: which condition leaves ran, the value
-/// each read, and its result.
+/// What the explain mode records: which condition leaves ran, the field
+/// each read, and its result. (The value read is shown when the trace is
+/// rendered — see [`shown`] — not formatted here, on the decision path.)
 pub trait Recorder {
-    fn leaf(&mut self, text: u32, result: bool, value: Val<'_>);
+    fn leaf(&mut self, text: u32, result: bool, field: Field);
 }
 
 impl Recorder for () {
     #[inline(always)]
-    fn leaf(&mut self, _: u32, _: bool, _: Val<'_>) {}
+    fn leaf(&mut self, _: u32, _: bool, _: Field) {}
 }
 
-struct Explainer<'r> {
-    rs: &'r RuleSet,
+struct Explainer {
     leaves: Vec<Leaf>,
 }
 
-impl Recorder for Explainer<'_> {
-    fn leaf(&mut self, text: u32, result: bool, value: Val<'_>) {
-        let ty = self.rs.texts.get(text as usize).map(|t| t.ty);
-        self.leaves.push(Leaf { text, result, value: ty.map(|ty| show(self.rs, ty, value)).unwrap_or_default() });
+impl Recorder for Explainer {
+    fn leaf(&mut self, text: u32, result: bool, field: Field) {
+        self.leaves.push(Leaf { text, result, field });
     }
+}
+
+/// The value a traced leaf read, as an explanation shows it: read again
+/// from the same input (for the attachment of its trace entry) — the
+/// input is immutable, so it is the value the leaf saw.
+pub fn shown(rs: &RuleSet, input: &Input, leaf: &Leaf, attachment: Option<u32>) -> String {
+    let (Some(tenant), Some(text)) = (rs.tenant_data.get(input.tenant as usize), rs.texts.get(leaf.text as usize)) else {
+        return String::new();
+    };
+    let attachment = attachment.and_then(|a| input.attachments.get(a as usize));
+    let ctx = Ctx { rs, input, tenant, attachment };
+    show(rs, text.ty, ctx.read(leaf.field))
 }
 
 /// A value as an explanation shows it.
@@ -162,29 +173,29 @@ impl<'a> Ctx<'a> {
             Cond::Cmp { field, op, rhs, text } => {
                 let v = self.read(*field);
                 let r = self.cmp(v, *op, self.operand(rhs));
-                rec.leaf(*text, r, v);
+                rec.leaf(*text, r, *field);
                 r
             }
             Cond::Present { field, expect, text } => {
                 let r = self.present(*field) == *expect;
-                rec.leaf(*text, r, self.read(*field));
+                rec.leaf(*text, r, *field);
                 r
             }
             Cond::Blank { field, expect, text } => {
                 let r = self.present(*field) != *expect;
-                rec.leaf(*text, r, self.read(*field));
+                rec.leaf(*text, r, *field);
                 r
             }
             Cond::Empty { field, expect, text } => {
                 let v = self.read(*field);
                 let r = v.is_empty_set() == *expect;
-                rec.leaf(*text, r, v);
+                rec.leaf(*text, r, *field);
                 r
             }
             Cond::LocalTime { field, from, to, tz, expect, text } => {
                 let v = self.read(*field);
                 let r = self.local_time_in(v, *from, *to, self.operand(tz)) == *expect;
-                rec.leaf(*text, r, v);
+                rec.leaf(*text, r, *field);
                 r
             }
         }

@@ -55,6 +55,12 @@ impl Field {
         matches!(self, Field::AttachmentName | Field::AttachmentExtension | Field::AttachmentSize)
     }
 
+    /// Fields of the thread the message goes to (its tags), which the
+    /// sender sets in the send dialog like the message itself.
+    pub fn about_thread(self) -> bool {
+        matches!(self, Field::ThreadTags)
+    }
+
     /// Fields that describe the message (as opposed to who sends to whom).
     pub fn about_message(self) -> bool {
         matches!(
@@ -171,9 +177,13 @@ pub struct Rule {
     pub code: u32,
     pub message: Option<Box<str>>,
     pub per_attachment: bool,
-    /// Reads only who sends to whom (no message field): `send-options`
-    /// uses these to say whether a channel is sendable at all.
+    /// Reads a message field (or is per attachment). `send-options` says
+    /// whether a channel is sendable at all from the rules that read
+    /// neither the message nor the thread — who sends to whom, over what.
     pub about_message: bool,
+    /// Reads a thread field (tags). The dialog reports those through its
+    /// `tags` section (required, available), not per channel.
+    pub about_thread: bool,
     pub cond: Cond,
     /// Exceptions that can carve this rule out, by index.
     pub exceptions: Box<[u32]>,

@@ -52,6 +52,8 @@ pub(super) struct Scope<'a> {
     pub per_attachment: bool,
     /// Set when the condition reads a message field.
     pub about_message: bool,
+    /// Whether a condition read a thread field.
+    pub about_thread: bool,
 }
 
 pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -> Option<Cond> {
@@ -142,9 +144,8 @@ fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(F
                 );
                 return None;
             }
-            if f.about_message() {
-                s.about_message = true;
-            }
+            s.about_message |= f.about_message();
+            s.about_thread |= f.about_thread();
             Some((f, t))
         }
         Err((msg, hint)) => {

@@ -52,9 +52,10 @@ pub(super) fn compile(b: &mut Builder) {
                     continue;
                 }
             };
-            let mut scope = Scope { file: fi, rule: &r.id, per_attachment, about_message: false };
+            let mut scope = Scope { file: fi, rule: &r.id, per_attachment, about_message: false, about_thread: false };
             let Some(c) = cond::compile(b, &mut scope, &format!("{ptr}/deny"), &r.deny) else { continue };
             let about_message = scope.about_message || per_attachment;
+            let about_thread = scope.about_thread;
             let pos = b.pos(fi, &ptr);
             b.rs.rules.push(Rule {
                 id: r.id.as_str().into(),
@@ -63,6 +64,7 @@ pub(super) fn compile(b: &mut Builder) {
                 message: r.message.as_deref().map(Into::into),
                 per_attachment,
                 about_message,
+                about_thread,
                 cond: c,
                 exceptions: Box::new([]),
                 file: fi as u32,
@@ -94,9 +96,9 @@ pub(super) fn compile(b: &mut Builder) {
             continue;
         }
         let per_attachment = !targets.is_empty() && targets.iter().all(|t| b.rs.rules.get(*t as usize).is_some_and(|r| r.per_attachment));
-        let mut scope = Scope { file: fi, rule: &id, per_attachment, about_message: false };
+        let mut scope = Scope { file: fi, rule: &id, per_attachment, about_message: false, about_thread: false };
         let Some(c) = cond::compile(b, &mut scope, &format!("{ptr}/when"), &when) else { continue };
-        let about_message = scope.about_message;
+        let (about_message, about_thread) = (scope.about_message, scope.about_thread);
         let ei = b.rs.exceptions.len() as u32;
         for t in &targets {
             if let Some(rule) = b.rs.rules.get_mut(*t as usize) {
@@ -105,6 +107,7 @@ pub(super) fn compile(b: &mut Builder) {
                 rule.exceptions = ex.into();
                 // A rule an exception about the message can lift depends on the message too.
                 rule.about_message |= about_message;
+                rule.about_thread |= about_thread;
             }
         }
         let pos = b.pos(fi, &ptr);
