@@ -5,6 +5,10 @@
 //! - `bind_decide/<shape>`: decode-free binding + evaluation from the typed
 //!   request, the fair comparison with `floor/<shape>`, the hand-written
 //!   SPEC §1 function on the same typed request.
+//! - `floor_data/<shape>`: the same by hand for every shipped tenant, with
+//!   per-tenant settings looked up by name (what a configurable hand-written
+//!   service does); `floor/<shape>` has the default tenant's values as
+//!   constants (a lower bound).
 //! - `tenants/{1,100,1000,10000}`: the same decision against the shipped
 //!   set and with 100 … 10,000 generated tenants more.
 //! - `attachments/{0,…,100}`: decision cost against attachment count.
@@ -43,6 +47,25 @@ fn decide(c: &mut Criterion) {
             b.iter(|| {
                 let input = request::bind(black_box(&rs), black_box(&req), NOW).expect("bind");
                 evaluate(&rs, &input, false)
+            })
+        });
+        let data = floor_data();
+        {
+            // The data-driven floor covers every shipped tenant.
+            let answer = cansend::decision::render(&rs, &input, &evaluate(&rs, &input, false));
+            let mut engine: Vec<String> = answer.violations.iter().map(|v| v.code.clone()).collect();
+            let mut by_hand = Vec::new();
+            floor_any(&data, &req, &mut by_hand);
+            let mut by_hand: Vec<String> = by_hand.into_iter().map(str::to_owned).collect();
+            engine.sort();
+            by_hand.sort();
+            assert_eq!(engine, by_hand, "{name}: the data-driven floor and the engine disagree");
+        }
+        c.bench_function(&format!("floor_data/{name}"), |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                floor_any(black_box(&data), black_box(&req), &mut out);
+                out
             })
         });
         c.bench_function(&format!("floor/{name}"), |b| {

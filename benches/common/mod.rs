@@ -134,3 +134,150 @@ pub fn floor(r: &CanSendRequest, out: &mut Vec<&'static str>) {
         out.push("attachments_total_too_large");
     }
 }
+
+// ---------------------------------------------------------------------------
+// The data-driven floor: SPEC §1 by hand for every shipped tenant, with the
+// per-tenant, per-channel and per-role settings looked up by name at each
+// decision, as a hand-written service that tech support can configure
+// would have to. `floor` above is the same rules with the default tenant's
+// values as constants: the lower bound, not what a real service could do.
+
+use std::collections::HashMap;
+
+#[derive(Clone)]
+pub struct ChannelCfg {
+    connected: bool,
+    for_new_clients: bool,
+    identifier: Option<fn(&cansend::request::Client) -> &Option<String>>,
+    templates: bool,
+    max_count: usize,
+    max_file: u64,
+    max_total: u64,
+    formats: Vec<String>,
+}
+
+pub struct TenantCfg {
+    channels: HashMap<String, ChannelCfg>,
+    tags_required: bool,
+    available_tags: Vec<String>,
+}
+
+pub struct FloorData {
+    tenants: HashMap<String, TenantCfg>,
+    role_actions: HashMap<String, Vec<String>>,
+}
+
+pub fn floor_data() -> FloorData {
+    let formats: Vec<String> = DEFAULT_FORMATS.iter().map(|s| s.to_string()).collect();
+    let ch = |new: bool, id: Option<fn(&cansend::request::Client) -> &Option<String>>, templates: bool, max_count: usize| ChannelCfg {
+        connected: true,
+        for_new_clients: new,
+        identifier: id,
+        templates,
+        max_count,
+        max_file: 30_000_000,
+        max_total: 30_000_000,
+        formats: formats.clone(),
+    };
+    let phone: fn(&cansend::request::Client) -> &Option<String> = |c| &c.phone;
+    let email: fn(&cansend::request::Client) -> &Option<String> = |c| &c.email;
+    let external: fn(&cansend::request::Client) -> &Option<String> = |c| &c.external_id;
+    let base: HashMap<String, ChannelCfg> = [
+        ("whatsapp", ch(true, Some(phone), true, 1)),
+        ("viber", ch(true, Some(phone), true, 1)),
+        ("email", ch(true, Some(email), false, 100)),
+        ("webchat", ch(true, Some(external), false, 1)),
+        ("mobile_app", ch(true, Some(external), false, 1)),
+        ("telegram", ch(false, None, false, 1)),
+        ("vk", ch(false, None, false, 1)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut limits = base.clone();
+    if let Some(v) = limits.get_mut("viber") {
+        v.connected = false;
+    }
+    if let Some(e) = limits.get_mut("email") {
+        e.max_file = 50_000_000;
+        e.max_total = 100_000_000;
+        e.formats.push("xlsx".into());
+    }
+    let tenants = HashMap::from([
+        ("default".to_owned(), TenantCfg { channels: base.clone(), tags_required: false, available_tags: vec![] }),
+        (
+            "demo-tags".to_owned(),
+            TenantCfg { channels: base, tags_required: true, available_tags: vec!["sales".into(), "support".into(), "billing".into()] },
+        ),
+        ("demo-limits".to_owned(), TenantCfg { channels: limits, tags_required: false, available_tags: vec![] }),
+    ]);
+    let role_actions = HashMap::from([
+        ("agent".to_owned(), vec!["send".to_owned(), "send_and_assign_self".to_owned()]),
+        ("supervisor".to_owned(), vec!["send".to_owned()]),
+    ]);
+    FloorData { tenants, role_actions }
+}
+
+/// Codes SPEC §1 gives for `r` on any shipped tenant, settings looked up.
+pub fn floor_any(d: &FloorData, r: &CanSendRequest, out: &mut Vec<&'static str>) {
+    let Some(t) = d.tenants.get(r.tenant.as_deref().unwrap_or("default")) else { return };
+    let Some(cfg) = t.channels.get(r.channel.as_str()) else { return };
+    let c = &r.client;
+    let ch = r.channel.as_str();
+    let channels = c.channels.as_deref().unwrap_or(&[]);
+    let existing = c.status == "existing";
+    let email_exception = ch == "email" && !blank(&c.email) && cfg.connected;
+    if c.blocked == Some(true) {
+        out.push("client_blocked");
+    }
+    if c.active_thread == Some(true) && !email_exception {
+        out.push("active_thread");
+    }
+    if existing && !channels.iter().any(|x| x == ch) && !email_exception {
+        out.push("channel_not_used_by_client");
+    }
+    if !cfg.connected {
+        out.push("channel_not_connected");
+    }
+    if !existing && !cfg.for_new_clients {
+        out.push("channel_not_available_for_new_client");
+    }
+    if !existing && cfg.identifier.is_some_and(|id| blank(id(c))) {
+        out.push("missing_client_identifier");
+    }
+    if t.tags_required {
+        let tags = r.thread.as_ref().and_then(|t| t.tags.as_deref()).unwrap_or(&[]);
+        if !tags.iter().any(|x| t.available_tags.contains(x)) {
+            out.push("tags_required");
+        }
+    }
+    let action = r.action.as_deref().unwrap_or("send");
+    if !d.role_actions.get(r.sender.role.as_str()).is_some_and(|a| a.iter().any(|x| x == action)) {
+        out.push("action_not_allowed");
+    }
+    let m = &r.message;
+    let atts = m.attachments.as_deref().unwrap_or(&[]);
+    if blank(&m.text) && m.template.is_none() && atts.is_empty() {
+        out.push("empty_message");
+    }
+    if m.template.is_some() && !cfg.templates {
+        out.push("template_not_supported");
+    }
+    if atts.len() > cfg.max_count {
+        out.push("too_many_attachments");
+    }
+    let mut total = 0u64;
+    for a in atts {
+        let ext = a.name.rsplit_once('.').filter(|(s, e)| !s.is_empty() && !e.is_empty()).map(|(_, e)| e);
+        if !ext.is_some_and(|e| cfg.formats.iter().any(|f| f.eq_ignore_ascii_case(e))) {
+            out.push("attachment_format_not_allowed");
+        }
+        if a.size > cfg.max_file {
+            out.push("attachment_too_large");
+        }
+        total = total.saturating_add(a.size);
+    }
+    if total > cfg.max_total {
+        out.push("attachments_total_too_large");
+    }
+}
