@@ -503,12 +503,16 @@ async fn decide_remote(client: &reqwest::Client, addr: &str, body: &Value) -> (V
 async fn the_process_reloads_on_sighup_and_guards_the_reload_endpoint_with_its_token() {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(&rules_dir(), dir.path());
-    let p = spawn_serve(dir.path(), &["--no-watch"], &[("CANSEND_ADMIN_TOKEN", "from-env")]);
+    // Watching off by the variable, in the words people write.
+    let p = spawn_serve(dir.path(), &[], &[("CANSEND_ADMIN_TOKEN", "from-env"), ("CANSEND_NO_WATCH", "1")]);
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     let (before, old) = decide_remote(&client, &p.addr, &viber()).await;
     assert!(before.is_empty());
 
     fs::write(dir.path().join("tenants/default.yaml"), VIBER_OFF).expect("write");
+    // Well past the debounce and a poll: not watched, so nothing changes.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(decide_remote(&client, &p.addr, &viber()).await, (before, old.clone()), "CANSEND_NO_WATCH=1: no reload by itself");
     p.signal("-HUP");
     let seen = within_deadline(|| async { decide_remote(&client, &p.addr, &viber()).await.0 == ["channel_not_connected"] }).await;
     assert!(seen, "SIGHUP reloaded within {DEADLINE:?}");

@@ -47,9 +47,18 @@ impl std::fmt::Display for RuleSource {
 /// One loaded, immutable rule set and when it was loaded.
 #[derive(Debug)]
 pub struct Snapshot {
+    /// Shown in milliseconds, like every instant of the API: see
+    /// [`Snapshot::loaded_at_rfc3339`].
     pub rules: RuleSet,
     pub loaded_at: chrono::DateTime<chrono::Utc>,
     pub warnings: Vec<Diagnostic>,
+}
+
+impl Snapshot {
+    /// `loaded_at` as RFC 3339 in UTC with milliseconds.
+    pub fn loaded_at_rfc3339(&self) -> String {
+        self.loaded_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
 }
 
 /// A revision that failed to load.
@@ -65,8 +74,15 @@ pub struct Rejected {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    /// The files hash to the revision already serving.
-    Unchanged { revision: String },
+    /// The files hash to the revision already serving. `cleared` names the
+    /// rejected revision that was pending when the files went back to the
+    /// serving one (a broken edit reverted): such a reload is recorded and
+    /// announced, so whoever saw the rejection learns it is over.
+    Unchanged {
+        revision: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cleared: Option<String>,
+    },
     /// A new revision is serving.
     Applied { previous: String, revision: String },
     /// The files did not load; `serving` still serves.
@@ -173,10 +189,11 @@ impl Live {
         let outcome = if errors.is_empty() && revision == serving {
             self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
             // The files are back to the serving revision: a pending error is moot.
-            if let Ok(mut e) = self.last_error.lock() {
-                *e = None;
+            let cleared = self.last_error.lock().ok().and_then(|mut e| e.take()).map(|r| r.revision);
+            if let Some(rejected) = &cleared {
+                tracing::info!(%revision, %rejected, trigger, "rules back to the serving revision; the rejected files are gone");
             }
-            Outcome::Unchanged { revision }
+            Outcome::Unchanged { revision, cleared }
         } else {
             match rules::compile::compile(&files, errors, crate::now_ms()) {
                 Ok(compiled) => {
@@ -203,7 +220,7 @@ impl Live {
                 }
             }
         };
-        if !matches!(outcome, Outcome::Unchanged { .. }) {
+        if !matches!(outcome, Outcome::Unchanged { cleared: None, .. }) {
             let record = ReloadRecord { at: now_rfc3339(), trigger: trigger.to_owned(), outcome: outcome.clone() };
             if let Ok(mut h) = self.history.lock() {
                 if h.len() >= HISTORY {
@@ -239,7 +256,8 @@ mod tests {
         copy_rules(dir.path());
         let live = Live::load(RuleSource::Dir(dir.path().to_owned())).unwrap();
         let first = live.current().rules.revision.to_string();
-        assert!(matches!(live.reload("test"), Outcome::Unchanged { .. }));
+        assert_eq!(live.reload("test"), Outcome::Unchanged { revision: first.clone(), cleared: None });
+        assert!(live.history().is_empty(), "a reload that finds nothing new is not kept");
 
         fs::write(dir.path().join("tenants/extra.yaml"), "kind: tenant\ntenant: extra\n").unwrap();
         let Outcome::Applied { previous, revision } = live.reload("test") else { panic!("expected applied") };
@@ -247,14 +265,19 @@ mod tests {
         assert_eq!(live.current().rules.revision.as_ref(), revision);
 
         fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: [\n").unwrap();
-        assert!(matches!(live.reload("test"), Outcome::Rejected { .. }));
+        let Outcome::Rejected { rejected: bad, .. } = live.reload("test") else { panic!("expected rejected") };
         assert_eq!(live.current().rules.revision.as_ref(), revision, "the good revision keeps serving");
         let err = live.last_error().expect("error kept");
         assert!(err.errors.iter().any(|d| d.file == "tenants/broken.yaml" && d.line >= 1), "{err:?}");
 
+        let mut events = live.subscribe();
         fs::remove_file(dir.path().join("tenants/broken.yaml")).unwrap();
-        assert!(matches!(live.reload("test"), Outcome::Unchanged { .. }));
+        let back = Outcome::Unchanged { revision: revision.clone(), cleared: Some(bad.revision.clone()) };
+        assert_eq!(live.reload("test"), back, "reverting a broken edit names the rejection it ends");
         assert!(live.last_error().is_none(), "recovery clears the error");
-        assert_eq!(live.history().len(), 2);
+        assert_eq!(live.history().len(), 3, "applied, rejected, and the recovery");
+        assert_eq!(events.try_recv().map(|r| r.outcome).ok(), Some(back), "subscribers hear of the recovery");
+        let shown = serde_json::to_value(&bad).unwrap();
+        assert!(shown["errors"][0]["text"].as_str().is_some_and(|t| t.starts_with("tenants/broken.yaml:")), "{shown}");
     }
 }

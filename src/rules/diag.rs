@@ -17,7 +17,11 @@ pub enum Severity {
 }
 
 /// One located problem in the rule files.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+///
+/// Serialized with its fields and `text`, the one-line form
+/// `file:line:col: severity: message` — the same shape wherever the API
+/// shows one (`GET /v1/rules`, reload answers, history and events).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Path of the file relative to the rules directory, `/`-separated.
@@ -27,11 +31,38 @@ pub struct Diagnostic {
     /// 1-based column; 0 when unknown.
     pub column: u32,
     /// The rule (or test, or setting) the problem is in, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+}
+
+impl serde::Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            severity: Severity,
+            file: &'a str,
+            line: u32,
+            column: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            rule: Option<&'a str>,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            hint: Option<&'a str>,
+            text: String,
+        }
+        Shown {
+            severity: self.severity,
+            file: &self.file,
+            line: self.line,
+            column: self.column,
+            rule: self.rule.as_deref(),
+            message: &self.message,
+            hint: self.hint.as_deref(),
+            text: self.to_string(),
+        }
+        .serialize(s)
+    }
 }
 
 impl Diagnostic {

@@ -32,7 +32,8 @@ pub struct ServeArgs {
     pub admin_token: Option<String>,
     /// Do not watch the rules directory (reload on SIGHUP or
     /// `POST /v1/rules/reload` only).
-    #[arg(long, env = "CANSEND_NO_WATCH")]
+    /// The variable takes `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+    #[arg(long, env = "CANSEND_NO_WATCH", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_watch: bool,
     /// Quiet time after the last file event before reloading.
     #[arg(long, env = "CANSEND_DEBOUNCE", default_value = "150ms", value_parser = parse_timeout)]
@@ -82,7 +83,10 @@ impl ServeArgs {
 
     /// How the rules directory is watched.
     pub fn watch_options(&self) -> WatchOptions {
-        WatchOptions { debounce: self.debounce, poll: self.poll_interval, ..WatchOptions::default() }
+        let defaults = WatchOptions::default();
+        // A burst is reloaded at the latest 1 s after it began, or after one
+        // debounce when that is longer.
+        WatchOptions { debounce: self.debounce, poll: self.poll_interval, max_delay: defaults.max_delay.max(self.debounce) }
     }
 }
 
@@ -102,7 +106,7 @@ pub fn parse_body_limit(s: &str) -> Result<usize, String> {
 /// A timeout: `10s`, `500ms`, `1m`.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     match humantime::parse_duration(s.trim()) {
-        Ok(d) if d.is_zero() => Err("the timeout must be longer than zero".into()),
+        Ok(d) if d.is_zero() => Err("the duration must be more than zero".into()),
         Ok(d) => Ok(d),
         Err(e) => Err(format!("`{s}` is not a duration ({e}); e.g. `10s`, `500ms`")),
     }
@@ -129,5 +133,33 @@ mod tests {
         assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("soon").is_err());
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("cansend").chain(args.iter().copied())).map(|c| c.serve)
+    }
+
+    #[test]
+    fn no_watch_is_a_flag() {
+        // The variable's words (`CANSEND_NO_WATCH=1`) are tested on the
+        // process in tests/http_reload.rs: the environment is per process.
+        assert!(parse(&["--no-watch"]).is_ok_and(|a| a.no_watch));
+    }
+
+    #[test]
+    fn a_long_debounce_is_not_cut_by_the_burst_cap() {
+        let a = parse(&["--debounce", "3s"]).unwrap_or_else(|e| panic!("{e}"));
+        let w = a.watch_options();
+        assert_eq!(w.debounce, Duration::from_secs(3));
+        assert!(w.max_delay >= w.debounce);
+        let a = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.watch_options().max_delay, Duration::from_secs(1));
     }
 }

@@ -36,6 +36,10 @@ pub struct ReloadBody {
     /// The revision that served before, when a new one was applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// With `unchanged`: the rejected revision that was pending and is no
+    /// longer (the files went back to the serving revision).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleared: Option<String>,
 }
 
 /// Reload the rules now. Admin.
@@ -71,9 +75,11 @@ pub async fn reload(State(app): State<AppState>, req: Request) -> Response {
         }
     };
     match outcome {
-        Outcome::Unchanged { revision } => json(StatusCode::OK, &ReloadBody { outcome: "unchanged".into(), revision, previous: None }),
+        Outcome::Unchanged { revision, cleared } => {
+            json(StatusCode::OK, &ReloadBody { outcome: "unchanged".into(), revision, previous: None, cleared })
+        }
         Outcome::Applied { previous, revision } => {
-            json(StatusCode::OK, &ReloadBody { outcome: "applied".into(), revision, previous: Some(previous) })
+            json(StatusCode::OK, &ReloadBody { outcome: "applied".into(), revision, previous: Some(previous), cleared: None })
         }
         Outcome::Rejected { serving, rejected } => {
             let n = rejected.errors.iter().filter(|d| d.is_error()).count();
@@ -94,7 +100,8 @@ pub struct ReloadsBody {
     /// The revision serving now.
     pub revision: String,
     /// The last reloads that applied or rejected a revision, newest first
-    /// (at most 100; reloads that found nothing new are not kept).
+    /// (at most 100; reloads that found nothing new are not kept, unless
+    /// they cleared a rejection).
     pub reloads: Vec<ReloadRecord>,
 }
 
@@ -142,7 +149,7 @@ pub async fn events(State(app): State<AppState>) -> Sse<impl Stream<Item = Resul
 fn revision_event(app: &AppState) -> Event {
     let snap = app.snapshot();
     let revision = snap.rules.revision.to_string();
-    let data = serde_json::json!({ "revision": revision, "loaded_at": snap.loaded_at });
+    let data = serde_json::json!({ "revision": revision, "loaded_at": snap.loaded_at_rfc3339() });
     Event::default().event("revision").id(revision).data(data.to_string())
 }
 
@@ -150,7 +157,8 @@ fn record_event(record: &ReloadRecord) -> Event {
     let (name, id) = match &record.outcome {
         Outcome::Applied { revision, .. } => ("applied", revision),
         Outcome::Rejected { serving, .. } => ("rejected", serving),
-        Outcome::Unchanged { revision } => ("unchanged", revision),
+        // Sent only when it ends a rejection (a broken edit reverted).
+        Outcome::Unchanged { revision, .. } => ("recovered", revision),
     };
     let data = serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned());
     Event::default().event(name).id(id.clone()).data(data)

@@ -100,7 +100,7 @@ pub async fn rules(State(app): State<AppState>) -> Response {
     let body = RulesBody {
         revision: rs.revision.to_string(),
         // RFC 3339, as the snapshot's serde form writes it.
-        loaded_at: serde_json::to_value(&snap.loaded_at).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        loaded_at: snap.loaded_at_rfc3339(),
         source: app.live().source().to_string(),
         files: rs
             .files
