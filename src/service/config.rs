@@ -22,7 +22,7 @@ pub struct ServeArgs {
     /// Largest request body: bytes, or with a unit (`1MiB`, `512 KB`).
     #[arg(long, env = "CANSEND_BODY_LIMIT", default_value = "1MiB", value_parser = parse_body_limit)]
     pub body_limit: usize,
-    /// Longest a request may take (`10s`, `500ms`).
+    /// Longest a request body may take to arrive (`10s`, `500ms`): a 408 after that.
     #[arg(long, env = "CANSEND_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Token for the admin endpoints (`Authorization: Bearer …`); without

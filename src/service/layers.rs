@@ -8,8 +8,11 @@
 //!    produced with a plain body (405, 413, 408, a caught panic's 500) is
 //!    rewritten as an RFC 9457 problem, its headers kept;
 //! 4. [`track`] — request count and latency by route template and status;
-//! 5. panic guard (a 500, never a dropped connection), request timeout,
-//!    body limit.
+//! 5. panic guard (a 500, never a dropped connection), body limit.
+//!
+//! The timeout of slow bodies is where the body is read
+//! ([`super::body::bytes`]), not a layer: a layer would start a timer for
+//! every request, and few requests need one.
 
 use std::net::SocketAddr;
 use std::time::Instant;

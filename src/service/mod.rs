@@ -1,7 +1,7 @@
 //! `cansend serve`: HTTP API v1 (SPEC §4) over the library.
 //!
 //! ```text
-//! socket ─▶ layers (request id, log, problem+json, metrics, panic guard, timeout, body limit)
+//! socket ─▶ layers (request id, log, problem+json, metrics, panic guard, body limit)
 //!        ─▶ route ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
 //!                                    ─▶ request::bind ─▶ engine ─▶ decision::render
 //! ```
@@ -32,14 +32,12 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use config::ServeArgs;
@@ -96,7 +94,6 @@ pub fn router(app: AppState) -> Router {
         .fallback(layers::not_found)
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(app.clone(), layers::track))
         .layer(

@@ -18,7 +18,7 @@ use crate::reload::{Live, Snapshot};
 pub struct Limits {
     /// Largest request body, in bytes.
     pub body_bytes: usize,
-    /// Longest a request may take, from its head arriving to its answer.
+    /// Longest a request body may take to arrive (see [`super::body`]).
     pub timeout: Duration,
 }
 

@@ -105,7 +105,7 @@ pub async fn can_send(
     req: Request,
 ) -> Result<Response, Problem> {
     let explain = explain(query)?;
-    let bytes = body::bytes(req, app.limits().body_bytes).await?;
+    let bytes = body::bytes(req, &app.limits()).await?;
     let snap = app.snapshot();
     let answer = match body::decode_fast::<CanSendRequest>(&bytes) {
         Some(r) => decide_decoded(&snap.rules, &r, explain),
@@ -137,7 +137,7 @@ pub async fn batch(
     req: Request,
 ) -> Result<Response, Problem> {
     let explain = explain(query)?;
-    let bytes = body::bytes(req, app.limits().body_bytes).await?;
+    let bytes = body::bytes(req, &app.limits()).await?;
     let too_many = |n: usize| {
         Problem::invalid(vec![FieldError {
             pointer: "/requests".into(),
