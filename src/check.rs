@@ -76,7 +76,7 @@ fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &m
         }
     };
     let d = evaluate(rs, &input, true);
-    for e in d.trace.iter().flatten() {
+    for e in d.trace.iter().flat_map(|t| &t.entries) {
         match e.outcome {
             Outcome::Fired => {
                 if let Some(f) = fired.get_mut(e.rule as usize) {
@@ -90,6 +90,15 @@ fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &m
             }
             Outcome::NotFired => {}
         }
+    }
+    // The service decides by the compiled plans, explanations by the rules
+    // as written: a rule test holds both to the same answer.
+    let plain = evaluate(rs, &input, false);
+    if plain.violations != d.violations {
+        return Some(format!(
+            "engine fault: the compiled plan decided {:?}, the rules as written {:?} (please report this)",
+            plain.violations, d.violations
+        ));
     }
     let body = crate::decision::render(rs, &input, &d);
     let codes: BTreeSet<&str> = body.violations.iter().map(|v| v.code.as_str()).collect();

@@ -14,7 +14,22 @@ use crate::engine::model::RuleSet;
 pub struct Decision {
     pub allowed: bool,
     pub violations: Vec<Hit>,
-    pub trace: Option<Vec<TraceEntry>>,
+    pub trace: Option<Trace>,
+}
+
+/// Every rule evaluated, in order, and the condition leaves each ran: one
+/// list of entries and one of leaves (two allocations, however many rules).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    pub entries: Vec<TraceEntry>,
+    pub leaves: Vec<Leaf>,
+}
+
+impl Trace {
+    /// The leaves `e` ran, in order.
+    pub fn leaves_of(&self, e: &TraceEntry) -> &[Leaf] {
+        self.leaves.get(e.leaves.0 as usize..e.leaves.1 as usize).unwrap_or(&[])
+    }
 }
 
 /// A fired rule, and the attachment it fired for.
@@ -37,8 +52,8 @@ pub struct TraceEntry {
     pub rule: u32,
     pub attachment: Option<u32>,
     pub outcome: Outcome,
-    /// Condition leaves evaluated, in order.
-    pub leaves: Vec<Leaf>,
+    /// Condition leaves evaluated, as `start..end` of [`Trace::leaves`].
+    pub leaves: (u32, u32),
 }
 
 /// One condition leaf evaluated in explain mode.
@@ -49,6 +64,10 @@ pub struct Leaf {
     pub result: bool,
     /// The field the leaf read (its value is shown when rendering).
     pub field: crate::engine::model::Field,
+    /// The field it compared with (`$channel.max_file_size`), if any.
+    pub rhs: Option<crate::engine::model::Field>,
+    /// The exception whose condition this leaf belongs to, if any.
+    pub exception: Option<u32>,
 }
 
 /// One violation as callers see it.
@@ -119,29 +138,45 @@ pub fn render(rs: &RuleSet, input: &Input, d: &Decision) -> DecisionBody {
         violations: violations(rs, input, &d.violations),
         tenant: rs.tenants.name(input.tenant).to_string(),
         revision: rs.revision.to_string(),
-        trace: d.trace.as_ref().map(|t| t.iter().map(|e| trace_entry(rs, input, e)).collect()),
+        trace: d.trace.as_ref().map(|t| t.entries.iter().map(|e| trace_entry(rs, input, t, e)).collect()),
     }
 }
 
-fn trace_entry(rs: &RuleSet, input: &Input, e: &TraceEntry) -> TraceBody {
+fn trace_entry(rs: &RuleSet, input: &Input, trace: &Trace, e: &TraceEntry) -> TraceBody {
     let (result, exempted_by) = match e.outcome {
         Outcome::Fired => ("fired", None),
         Outcome::NotFired => ("not_fired", None),
         Outcome::Exempted(x) => ("exempted", rs.exceptions.get(x as usize).map(|x| x.id.to_string())),
     };
+    let rule = rs.rules.get(e.rule as usize);
+    let mut conditions: Vec<String> = trace.leaves_of(e).iter().map(|l| leaf_text(rs, input, l, e.attachment)).collect();
+    if conditions.is_empty() && rule.is_some_and(|r| r.per_attachment) && e.attachment.is_none() {
+        conditions.push("each: attachment → no attachments to check".into());
+    }
     TraceBody {
-        rule: rs.rules.get(e.rule as usize).map(|r| r.id.to_string()).unwrap_or_default(),
+        rule: rule.map(|r| r.id.to_string()).unwrap_or_default(),
         result: result.into(),
         pointer: e.attachment.map(|a| format!("/message/attachments/{a}")),
         exempted_by,
-        conditions: e
-            .leaves
-            .iter()
-            .map(|l| {
-                let text = rs.texts.get(l.text as usize).map(|t| &*t.text).unwrap_or("?");
-                let field = text.split(' ').next().unwrap_or("");
-                format!("{text} → {} ({field} = {})", l.result, crate::engine::eval::shown(rs, input, l, e.attachment))
-            })
-            .collect(),
+        conditions,
     }
+}
+
+/// `[exception] field op operand → result (field = value, $other = value)`.
+fn leaf_text(rs: &RuleSet, input: &Input, l: &Leaf, attachment: Option<u32>) -> String {
+    use crate::engine::eval::{shown, shown_field};
+    let text = rs.texts.get(l.text as usize).map(|t| &*t.text).unwrap_or("?");
+    let field = text.split(' ').next().unwrap_or("");
+    let mut out = String::new();
+    if let Some(x) = l.exception.and_then(|x| rs.exceptions.get(x as usize)) {
+        out.push_str(&format!("[exception {}] ", x.id));
+    }
+    out.push_str(&format!("{text} → {} ({field} = {}", l.result, shown(rs, input, l, attachment)));
+    if let (Some(rhs), Some(ty)) = (l.rhs, l.rhs.and_then(|f| crate::rules::compile::field_type(rs, f))) {
+        // The operand as written: the word after the operator, `$…`.
+        let name = text.split(' ').find(|w| w.starts_with('$')).unwrap_or("operand");
+        out.push_str(&format!(", {name} = {}", shown_field(rs, input, rhs, ty, attachment)));
+    }
+    out.push(')');
+    out
 }

@@ -8,7 +8,7 @@
 use super::input::{Attachment, Input};
 use super::model::{Cond, Field, Op, Operand, Rule, RuleSet, Tenant};
 use super::value::{Domain, Ty, Val};
-use crate::decision::{Decision, Hit, Leaf, Outcome, TraceEntry};
+use crate::decision::{Decision, Hit, Leaf, Outcome, Trace, TraceEntry};
 
 /// Which rules an evaluation runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +25,15 @@ pub enum Scope {
 
 impl Scope {
     fn includes(self, rule: &Rule) -> bool {
+        self.includes_step(rule.per_attachment, rule.about_message, rule.about_thread)
+    }
+
+    #[inline]
+    fn includes_step(self, per_attachment: bool, about_message: bool, about_thread: bool) -> bool {
         match self {
             Scope::All => true,
-            Scope::Recipient => !rule.about_message && !rule.about_thread,
-            Scope::MessageShape => rule.about_message && !rule.per_attachment && !rule.about_thread,
+            Scope::Recipient => !about_message && !about_thread,
+            Scope::MessageShape => about_message && !per_attachment && !about_thread,
         }
     }
 }
@@ -42,25 +47,46 @@ pub fn evaluate(rs: &RuleSet, input: &Input, explain: bool) -> Decision {
     evaluate_scoped(rs, input, Scope::All, explain)
 }
 
+/// Evaluate the rules of `scope`. Without `explain`, the channel's
+/// [plan](super::plan) runs: the same rules, folded for the channel at
+/// compile time. With it, every rule runs as written, so that the trace
+/// shows each one.
 pub fn evaluate_scoped(rs: &RuleSet, input: &Input, scope: Scope, explain: bool) -> Decision {
     let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else {
         return Decision::default();
     };
     let mut ctx = Ctx { rs, input, tenant, attachment: None };
-    let mut decision = Decision { allowed: true, violations: Vec::new(), trace: explain.then(Vec::new) };
+    if !explain && let Some(plan) = rs.plans.get(input.channel) {
+        let mut violations = Vec::new();
+        super::plan::run(&mut ctx, plan, |s| scope.includes_step(s.per_attachment, s.about_message, s.about_thread), &mut violations);
+        return Decision { allowed: violations.is_empty(), violations, trace: None };
+    }
+    interpret(&mut ctx, scope, explain)
+}
+
+/// Every rule of `scope`, as written.
+fn interpret(ctx: &mut Ctx<'_>, scope: Scope, explain: bool) -> Decision {
+    let (rs, input) = (ctx.rs, ctx.input);
+    let trace = explain.then(|| Trace { entries: Vec::with_capacity(rs.rules.len()), leaves: Vec::with_capacity(rs.texts.len()) });
+    let mut decision = Decision { allowed: true, violations: Vec::new(), trace };
     for (ri, rule) in rs.rules.iter().enumerate() {
         if !scope.includes(rule) {
             continue;
         }
         let ri = ri as u32;
         if rule.per_attachment {
+            if let (Some(trace), true) = (&mut decision.trace, input.attachments.is_empty()) {
+                // Evaluated, for no attachment at all.
+                let at = trace.leaves.len() as u32;
+                trace.entries.push(TraceEntry { rule: ri, attachment: None, outcome: Outcome::NotFired, leaves: (at, at) });
+            }
             for (ai, att) in input.attachments.iter().enumerate() {
                 ctx.attachment = Some(att);
-                run_rule(&ctx, ri, rule, Some(ai as u32), &mut decision);
+                run_rule(ctx, ri, rule, Some(ai as u32), &mut decision);
             }
             ctx.attachment = None;
         } else {
-            run_rule(&ctx, ri, rule, None, &mut decision);
+            run_rule(ctx, ri, rule, None, &mut decision);
         }
     }
     decision.allowed = decision.violations.is_empty();
@@ -75,7 +101,8 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
             }
         }
         Some(trace) => {
-            let mut rec = Explainer { leaves: Vec::new() };
+            let start = trace.leaves.len() as u32;
+            let mut rec = Explainer { leaves: &mut trace.leaves, exception: None };
             let fired = ctx.cond(&rule.cond, &mut rec);
             let outcome = if !fired {
                 Outcome::NotFired
@@ -88,30 +115,40 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
                     }
                 }
             };
-            trace.push(TraceEntry { rule: ri, attachment, outcome, leaves: rec.leaves });
+            let end = trace.leaves.len() as u32;
+            trace.entries.push(TraceEntry { rule: ri, attachment, outcome, leaves: (start, end) });
         }
     }
 }
 
-/// What the explain mode records: which condition leaves ran, the field
-/// each read, and its result. (The value read is shown when the trace is
-/// rendered — see [`shown`] — not formatted here, on the decision path.)
+/// What the explain mode records: which condition leaves ran, the fields
+/// each read, its result, and the exception it belongs to. (Values are
+/// shown when the trace is rendered — see [`shown`] — not formatted here,
+/// on the decision path.)
 pub trait Recorder {
-    fn leaf(&mut self, text: u32, result: bool, field: Field);
+    fn leaf(&mut self, text: u32, result: bool, field: Field, rhs: Option<Field>);
+    /// The leaves that follow belong to this exception's condition.
+    fn exception(&mut self, exception: Option<u32>);
 }
 
 impl Recorder for () {
     #[inline(always)]
-    fn leaf(&mut self, _: u32, _: bool, _: Field) {}
+    fn leaf(&mut self, _: u32, _: bool, _: Field, _: Option<Field>) {}
+    #[inline(always)]
+    fn exception(&mut self, _: Option<u32>) {}
 }
 
-struct Explainer {
-    leaves: Vec<Leaf>,
+struct Explainer<'t> {
+    leaves: &'t mut Vec<Leaf>,
+    exception: Option<u32>,
 }
 
-impl Recorder for Explainer {
-    fn leaf(&mut self, text: u32, result: bool, field: Field) {
-        self.leaves.push(Leaf { text, result, field });
+impl Recorder for Explainer<'_> {
+    fn leaf(&mut self, text: u32, result: bool, field: Field, rhs: Option<Field>) {
+        self.leaves.push(Leaf { text, result, field, rhs, exception: self.exception });
+    }
+    fn exception(&mut self, exception: Option<u32>) {
+        self.exception = exception;
     }
 }
 
@@ -125,6 +162,14 @@ pub fn shown(rs: &RuleSet, input: &Input, leaf: &Leaf, attachment: Option<u32>) 
     let attachment = attachment.and_then(|a| input.attachments.get(a as usize));
     let ctx = Ctx { rs, input, tenant, attachment };
     show(rs, text.ty, ctx.read(leaf.field))
+}
+
+/// The value of any field (of type `ty`) for an explanation.
+pub fn shown_field(rs: &RuleSet, input: &Input, field: Field, ty: Ty, attachment: Option<u32>) -> String {
+    let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else { return String::new() };
+    let attachment = attachment.and_then(|a| input.attachments.get(a as usize));
+    let ctx = Ctx { rs, input, tenant, attachment };
+    show(rs, ty, ctx.read(field))
 }
 
 /// A value as an explanation shows it.
@@ -152,20 +197,27 @@ pub fn show(rs: &RuleSet, ty: Ty, v: Val<'_>) -> String {
     }
 }
 
-struct Ctx<'a> {
-    rs: &'a RuleSet,
-    input: &'a Input,
-    tenant: &'a Tenant,
-    attachment: Option<&'a Attachment>,
+/// What a condition reads from: the rule set, the request, its tenant and,
+/// inside `each: attachment`, the attachment at hand.
+pub(super) struct Ctx<'a> {
+    pub rs: &'a RuleSet,
+    pub input: &'a Input,
+    pub tenant: &'a Tenant,
+    pub attachment: Option<&'a Attachment>,
 }
 
 impl<'a> Ctx<'a> {
     /// The first exception that carves `rule` out, if any.
     fn exempting(&self, rule: &Rule, rec: &mut impl Recorder) -> Option<u32> {
-        rule.exceptions.iter().copied().find(|e| self.rs.exceptions.get(*e as usize).is_some_and(|ex| self.cond(&ex.cond, rec)))
+        let found = rule.exceptions.iter().copied().find(|e| {
+            rec.exception(Some(*e));
+            self.rs.exceptions.get(*e as usize).is_some_and(|ex| self.cond(&ex.cond, rec))
+        });
+        rec.exception(None);
+        found
     }
 
-    fn cond(&self, c: &Cond, rec: &mut impl Recorder) -> bool {
+    pub(super) fn cond(&self, c: &Cond, rec: &mut impl Recorder) -> bool {
         match c {
             Cond::All(cs) => cs.iter().all(|c| self.cond(c, rec)),
             Cond::Any(cs) => cs.iter().any(|c| self.cond(c, rec)),
@@ -173,29 +225,29 @@ impl<'a> Ctx<'a> {
             Cond::Cmp { field, op, rhs, text } => {
                 let v = self.read(*field);
                 let r = self.cmp(v, *op, self.operand(rhs));
-                rec.leaf(*text, r, *field);
+                rec.leaf(*text, r, *field, if let Operand::Field(f) = rhs { Some(*f) } else { None });
                 r
             }
             Cond::Present { field, expect, text } => {
                 let r = self.present(*field) == *expect;
-                rec.leaf(*text, r, *field);
+                rec.leaf(*text, r, *field, None);
                 r
             }
             Cond::Blank { field, expect, text } => {
                 let r = self.present(*field) != *expect;
-                rec.leaf(*text, r, *field);
+                rec.leaf(*text, r, *field, None);
                 r
             }
             Cond::Empty { field, expect, text } => {
                 let v = self.read(*field);
                 let r = v.is_empty_set() == *expect;
-                rec.leaf(*text, r, *field);
+                rec.leaf(*text, r, *field, None);
                 r
             }
             Cond::LocalTime { field, from, to, tz, expect, text } => {
                 let v = self.read(*field);
                 let r = self.local_time_in(v, *from, *to, self.operand(tz)) == *expect;
-                rec.leaf(*text, r, *field);
+                rec.leaf(*text, r, *field, None);
                 r
             }
         }
@@ -218,6 +270,16 @@ impl<'a> Ctx<'a> {
 
     fn cmp(&self, l: Val<'_>, op: Op, r: Val<'_>) -> bool {
         match op {
+            Op::Within => self.within(l, r),
+            Op::NotWithin => !self.within(l, r),
+            _ => Self::compare(l, op, r).unwrap_or(false),
+        }
+    }
+
+    /// A comparison that does not depend on the instant of sending
+    /// (`None` for `within`, which does).
+    pub(super) fn compare(l: Val<'_>, op: Op, r: Val<'_>) -> Option<bool> {
+        Some(match op {
             Op::Eq => l.equals(r),
             Op::Ne => !l.equals(r),
             Op::Lt => matches!((l.number(), r.number()), (Some(a), Some(b)) if a < b),
@@ -231,9 +293,8 @@ impl<'a> Ctx<'a> {
             Op::AnyIn => l.intersects(r),
             Op::NoneIn => !l.intersects(r),
             Op::AllIn => l.subset_of(r),
-            Op::Within => self.within(l, r),
-            Op::NotWithin => !self.within(l, r),
-        }
+            Op::Within | Op::NotWithin => return None,
+        })
     }
 
     fn within(&self, l: Val<'_>, r: Val<'_>) -> bool {
@@ -253,7 +314,7 @@ impl<'a> Ctx<'a> {
     }
 
     #[inline]
-    fn read(&self, f: Field) -> Val<'a> {
+    pub(super) fn read(&self, f: Field) -> Val<'a> {
         let i = self.input;
         let opt = |s: &'a Option<Box<str>>| s.as_deref().map_or(Val::Absent, Val::Str);
         match f {

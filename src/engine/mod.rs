@@ -10,6 +10,7 @@ pub mod eval;
 pub mod input;
 pub mod model;
 pub mod options;
+pub mod plan;
 pub mod value;
 
 pub use eval::{Scope, evaluate, evaluate_scoped};

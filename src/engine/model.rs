@@ -414,6 +414,9 @@ pub struct RuleSet {
     /// Texts of condition leaves and the type of the field each reads, for explanations.
     pub texts: Vec<LeafText>,
     pub tests: Vec<RuleTest>,
+    /// The rules folded per channel (see [`super::plan`]); built last, from
+    /// everything above.
+    pub plans: super::plan::Plans,
 }
 
 impl RuleSet {
@@ -465,6 +468,7 @@ impl RuleSet {
             tenant_data: Vec::new(),
             texts: Vec::new(),
             tests: Vec::new(),
+            plans: super::plan::Plans::default(),
         }
     }
 }

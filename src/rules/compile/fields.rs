@@ -90,3 +90,16 @@ pub(super) fn resolve(b: &Builder, path: &str) -> Result<(Field, Ty), (String, O
         .or_else(|| Some("see docs/rules.md for the fields a condition can read".into()));
     Err((format!("unknown field `{path}`"), hint))
 }
+
+/// The type of a compiled field of `rs` (for showing its value).
+pub fn field_type(rs: &crate::engine::model::RuleSet, f: Field) -> Option<Ty> {
+    let def = |defs: &[crate::engine::model::SettingDef], i: u16| defs.get(i as usize).map(|d| d.ty);
+    match f {
+        Field::ClientAttr(i) => rs.client_attrs.get(i as usize).map(|a| a.ty),
+        Field::SenderAttr(i) => rs.sender_attrs.get(i as usize).map(|a| a.ty),
+        Field::TenantSetting(i) => def(&rs.tenant_settings, i),
+        Field::ChannelSetting(i) => def(&rs.channel_settings, i),
+        Field::RoleSetting(i) => def(&rs.role_settings, i),
+        _ => FIXED.iter().find(|(_, g, _)| *g == f).map(|(_, _, t)| *t),
+    }
+}

@@ -23,7 +23,7 @@ use super::diag::{self, Diagnostic, Pos};
 use super::load::{self, ParsedFile};
 use super::source::SourceFile;
 
-pub use fields::field_paths;
+pub use fields::{field_paths, field_type};
 
 /// Everything a failed load has to say, sorted by file and position.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -105,11 +105,12 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
             rules::compile_tests(&mut b);
         }
     }
-    let Builder { mut diags, rs, .. } = b;
+    let Builder { mut diags, mut rs, .. } = b;
     diag::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(LoadError { diagnostics: diags });
     }
+    rs.plans = crate::engine::plan::build(&rs);
     Ok(Compiled { rules: rs, warnings: diags })
 }
 

@@ -1,0 +1,170 @@
+//! Plans (the rules folded per channel at compile time, `engine::plan`)
+//! decide exactly what the rules as written decide: on generated requests
+//! over the shipped rules and the next-rules example, the plain path (the
+//! plan) and the explain path (the interpreter, rule by rule) give the same
+//! violations, for every scope the engine has.
+
+use std::path::Path;
+
+use cansend::engine::model::RuleSet;
+use cansend::engine::{Scope, evaluate_scoped};
+use serde_json::{Value, json};
+
+/// 2026-11-24T12:00:00Z
+const NOW: i64 = 1_795_521_600_000;
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<'a>(&mut self, items: &'a [Box<str>]) -> &'a str {
+        items.get(self.below(items.len())).map(|s| &**s).unwrap_or("")
+    }
+}
+
+/// An optional string: absent, null, blank or a value.
+fn maybe(r: &mut Rng, value: &str) -> Option<Value> {
+    match r.below(5) {
+        0 => None,
+        1 => Some(Value::Null),
+        2 => Some(json!("  ")),
+        _ => Some(json!(value)),
+    }
+}
+
+fn instant(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+/// A request using the names `rs` declares, in every combination the
+/// rules look at (blank and absent values, sizes around the limits, times
+/// around the day and the 24-hour window).
+fn request(rs: &RuleSet, r: &mut Rng) -> Value {
+    const NAMES: [&str; 9] = ["a.pdf", "SCAN.PDF", "a.pdf.exe", "README", "photo.JPG", "x.png", "t.xlsx", "v.mp4", ".bashrc"];
+    const SIZES: [u64; 8] = [0, 1_000, 5_000_000, 5_000_001, 25_000_000, 30_000_000, 30_000_001, 60_000_000];
+    let at = NOW + r.below(48) as i64 * 1_800_000;
+    let mut client = serde_json::Map::new();
+    client.insert("status".into(), json!(r.pick(&rs.client_statuses.names)));
+    for (key, p) in [("blocked", 20), ("active_thread", 30)] {
+        if r.chance(p) {
+            client.insert(key.into(), json!(r.chance(70)));
+        }
+    }
+    let channels: Vec<&str> = rs.channels.names.iter().filter(|_| r.chance(35)).map(|s| &**s).chain(["retired"]).collect();
+    client.insert("channels".into(), json!(channels));
+    for (key, value) in [("email", "anna@example.com"), ("phone", "+79990001122"), ("external_id", "ext-1")] {
+        if let Some(v) = maybe(r, value) {
+            client.insert(key.into(), v);
+        }
+    }
+    if r.chance(70) {
+        client.insert("last_inbound_at".into(), json!(instant(at - r.below(60) as i64 * 3_600_000)));
+    }
+    let mut attrs = serde_json::Map::new();
+    for a in &rs.client_attrs {
+        if r.chance(60) {
+            attrs.insert(a.name.to_string(), if a.ty.to_string() == "bool" { json!(r.chance(50)) } else { json!("marketing") });
+        }
+    }
+    client.insert("attributes".into(), Value::Object(attrs));
+    let mut sender_attrs = serde_json::Map::new();
+    for a in &rs.sender_attrs {
+        if r.chance(60) {
+            let v = if a.ty.to_string() == "bool" { json!(r.chance(50)) } else { json!(["marketing", "service"][r.below(2)]) };
+            sender_attrs.insert(a.name.to_string(), v);
+        }
+    }
+    let mut message = serde_json::Map::new();
+    match r.below(6) {
+        0 => {}
+        1 => {
+            message.insert("text".into(), json!(" \t"));
+        }
+        2 => {
+            message.insert("text".into(), json!("x".repeat(4096 + r.below(2))));
+        }
+        _ => {
+            message.insert("text".into(), json!("Hello"));
+        }
+    }
+    if r.chance(25) {
+        message.insert("template".into(), json!({"name": "order_ready", "header": "Hi"}));
+    }
+    let n = [0, 0, 1, 1, 2, 5][r.below(6)];
+    let atts: Vec<Value> = (0..n).map(|_| json!({"name": NAMES[r.below(NAMES.len())], "size": SIZES[r.below(SIZES.len())]})).collect();
+    message.insert("attachments".into(), json!(atts));
+    let tags: Vec<&str> = ["sales", "support", "billing", "vip"].into_iter().filter(|_| r.chance(30)).collect();
+    let status = ["READY", "OUTGOING", "BREAK"][r.below(3)];
+    json!({
+        "tenant": r.pick(&rs.tenants.names),
+        "sender": {"role": r.pick(&rs.roles.names), "status": status, "attributes": sender_attrs},
+        "action": r.pick(&rs.actions.names),
+        "at": instant(at),
+        "client": client,
+        "channel": r.pick(&rs.channels.names),
+        "thread": {"tags": tags},
+        "message": message,
+    })
+}
+
+fn plans_agree(rs: &RuleSet, n: usize) {
+    assert!(rs.plans.steps() > 0, "the rule set has plans");
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut allowed, mut denied) = (0, 0);
+    for i in 0..n {
+        let body = request(rs, &mut r);
+        let input = match cansend::request::parse(rs, &body, NOW) {
+            Ok(input) => input,
+            Err(e) => panic!("request {i} does not bind: {e:?}\n{body}"),
+        };
+        for scope in [Scope::All, Scope::Recipient, Scope::MessageShape] {
+            let plan = evaluate_scoped(rs, &input, scope, false);
+            let written = evaluate_scoped(rs, &input, scope, true);
+            assert_eq!(plan.violations, written.violations, "request {i}, {scope:?}: the plan and the rules disagree\n{body}");
+            assert_eq!(plan.allowed, written.allowed);
+            if scope == Scope::All {
+                if plan.allowed {
+                    allowed += 1;
+                } else {
+                    denied += 1;
+                }
+            }
+        }
+    }
+    // The corpus exercises both sides, or agreement would mean little.
+    assert!(allowed > n / 100 && denied > n / 2, "{allowed} allowed, {denied} denied");
+}
+
+#[test]
+fn plans_decide_as_the_shipped_rules() {
+    let rs = cansend::rules::load_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").as_path(), NOW).expect("rules").rules;
+    plans_agree(&rs, 20_000);
+}
+
+#[test]
+fn plans_decide_as_the_next_rules() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/next-rules");
+    let rs = cansend::rules::load_dir(&dir, NOW).expect("next rules").rules;
+    plans_agree(&rs, 20_000);
+}
+
+#[test]
+fn plans_drop_what_cannot_fire() {
+    let rs = cansend::rules::load_builtin(NOW).expect("builtin").rules;
+    // Every rule on every channel, less what folding removed: rules about
+    // other channels (templates, new clients, the email exception).
+    let unfolded = rs.rules.len() * rs.channels.len();
+    assert!(rs.plans.steps() < unfolded, "{} steps of {unfolded}", rs.plans.steps());
+}
