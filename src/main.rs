@@ -9,6 +9,15 @@ use clap::{Parser, Subcommand};
 
 use cansend::rules::{self, Compiled, Diagnostic};
 
+/// `println!` that does not panic when standard output is a closed pipe
+/// (`cansend eval … | head -3`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "cansend", version, about = "May this sender send this message to this client over this channel?")]
 struct Cli {
@@ -82,22 +91,15 @@ fn check(dir: &Path) -> ExitCode {
         }
     }
     let covered = report.rules_total - report.unfired_rules.len();
-    println!(
-        "{}: {} files, {} rules, {} tenants, revision {}",
-        dir.display(),
-        rs.files.len(),
-        rs.rules.len(),
-        rs.tenants.len(),
-        rs.revision
-    );
-    println!("rule coverage: {covered}/{} rules fired in some test", report.rules_total);
+    outln!("{}: {} files, {} rules, {} tenants, revision {}", dir.display(), rs.files.len(), rs.rules.len(), rs.tenants.len(), rs.revision);
+    outln!("rule coverage: {covered}/{} rules fired in some test", report.rules_total);
     for id in &report.unfired_rules {
-        println!("  not exercised: rule {id}");
+        outln!("  not exercised: rule {id}");
     }
     for id in &report.unused_exceptions {
-        println!("  not exercised: exception {id}");
+        outln!("  not exercised: exception {id}");
     }
-    println!("tests: {} passed, {} failed", report.passed(), report.failed());
+    outln!("tests: {} passed, {} failed", report.passed(), report.failed());
     if report.failed() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
@@ -117,27 +119,15 @@ fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
         eprintln!("error: cannot read the request: {e}");
         return ExitCode::from(2);
     }
-    let json: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            println!("{}", serde_json::json!({"type": "about:blank", "title": "Malformed JSON", "status": 400, "detail": e.to_string()}));
-            return ExitCode::from(2);
-        }
-    };
-    match cansend::request::parse(rs, &json, cansend::now_ms()) {
-        Ok(input) => {
-            let d = cansend::engine::evaluate(rs, &input, explain);
-            let body = cansend::decision::render(rs, &input, &d);
-            println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    // The API's own decoding and answer: the same statuses, problems and
+    // pointers as `POST /v1/can-send` (a repeated key, a typo, …).
+    match cansend::service::api::decide::answer(rs, text.as_bytes(), explain, cansend::now_ms()) {
+        Ok(body) => {
+            outln!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Err(errors) => {
-            let problem = serde_json::json!({
-                "type": "about:blank", "title": "Invalid request", "status": 422,
-                "detail": "the request does not match the API or names something the rules do not know",
-                "errors": errors,
-            });
-            println!("{}", serde_json::to_string_pretty(&problem).unwrap_or_default());
+        Err(problem) => {
+            outln!("{}", serde_json::to_string_pretty(&problem).unwrap_or_default());
             ExitCode::from(2)
         }
     }

@@ -45,6 +45,7 @@ fn unprocessable() -> Vec<(&'static str, Value, &'static str)> {
         ("channels is a string", with(base(), &[("/client/channels", json!("whatsapp"))]), "/client/channels"),
         ("a tag is a number", with(base(), &[("/thread", json!({ "tags": ["sales", 7] }))]), "/thread/tags/1"),
         ("template without a name", with(base(), &[("/message", json!({ "template": { "header": "h" } }))]), "/message/template/name"),
+        ("template with a blank name", with(base(), &[("/message", json!({ "template": { "name": " " } }))]), "/message/template/name"),
         ("text is an object", with(base(), &[("/message/text", json!({ "en": "hi" }))]), "/message/text"),
         ("bad at", with(base(), &[("/at", json!("yesterday"))]), "/at"),
         ("bad last_inbound_at", with(base(), &[("/client/last_inbound_at", json!("2026-13-45T99:00:00Z"))]), "/client/last_inbound_at"),
@@ -220,9 +221,17 @@ async fn unknown_tenant_resource_is_404() {
 #[tokio::test]
 async fn bad_query_parameters_are_400() {
     let s = Server::start().await;
-    for q in ["explain=maybe", "explian=true", "explain=1"] {
+    for q in ["explain=maybe", "explian=true", "explain=yes", "explain=2"] {
         let a = s.post(&format!("/v1/can-send?{q}"), &base()).await;
         assert_problem(&a, 400, None);
+    }
+    // The usual spellings of a flag are flags.
+    for (q, traced) in
+        [("explain", true), ("explain=", true), ("explain=1", true), ("explain=true", true), ("explain=0", false), ("explain=false", false)]
+    {
+        let a = s.post(&format!("/v1/can-send?{q}"), &base()).await;
+        assert_eq!(a.status, 200, "{q}: {}", a.text);
+        assert_eq!(a.json.get("trace").is_some(), traced, "{q}");
     }
     assert_problem(&s.post("/v1/can-send/batch?verbose=true", &json!({ "requests": [] })).await, 400, None);
 }
@@ -294,4 +303,20 @@ async fn a_body_that_arrives_too_slowly_is_408() {
     assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
     // A prompt request on the same server is unaffected.
     assert_eq!(s.post("/v1/can-send", &base()).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_request_head_that_never_ends_is_cut_off() {
+    // Slowloris: half a request head, then nothing. The connection is
+    // closed once the timeout has passed, instead of being held forever.
+    let limits = cansend::service::Limits { timeout: Duration::from_millis(300), ..Default::default() };
+    let s = Server::start_with(cansend::reload::RuleSource::Dir(http_common::rules_dir()), limits).await;
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.expect("connect");
+    sock.write_all(b"POST /v1/can-send HTTP/1.1\r\nhost: test\r\n").await.expect("half a head");
+    let mut out = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), sock.read_to_end(&mut out)).await;
+    assert!(closed.is_ok(), "the connection is still open after 5 s");
+    // Whatever hyper says on the way out (a 408, or nothing), it is not a decision.
+    assert!(!String::from_utf8_lossy(&out).contains("allowed"), "{}", String::from_utf8_lossy(&out));
+    assert_eq!(s.post("/v1/can-send", &base()).await.status, 200, "the server serves others");
 }

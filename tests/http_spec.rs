@@ -313,6 +313,40 @@ async fn explain_adds_a_trace_of_every_rule() {
     assert!(trace.iter().any(|e| e["result"] == "not_fired"), "{}", a.text);
     let off = s.post("/v1/can-send?explain=false", &base()).await;
     assert!(off.json.get("trace").is_none());
+    // Every rule appears, those about each attachment too when there are none.
+    assert!(trace.iter().any(|e| e["rule"] == "attachment-size"), "{}", a.text);
+}
+
+#[tokio::test]
+async fn explain_shows_both_sides_and_marks_exceptions() {
+    let s = Server::start().await;
+    // An email to a client with an active thread: the email exception carves
+    // no-active-thread out; the trace says so, and shows the limit compared.
+    let body = with(
+        base(),
+        &[
+            ("/channel", json!("email")),
+            ("/client/email", json!("anna@example.com")),
+            ("/client/active_thread", json!(true)),
+            ("/message/attachments", json!([{"name": "a.pdf", "size": 5}])),
+        ],
+    );
+    let a = s.post("/v1/can-send?explain", &body).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["allowed"], true, "{}", a.text);
+    let trace = a.json["trace"].as_array().cloned().unwrap_or_default();
+    let rule = |id: &str| trace.iter().find(|e| e["rule"] == id).cloned().unwrap_or_default();
+    let thread = rule("no-active-thread");
+    assert_eq!((thread["result"].as_str(), thread["exempted_by"].as_str()), (Some("exempted"), Some("email-exception")), "{thread}");
+    let conditions = strings(&thread["conditions"]);
+    assert!(conditions.iter().any(|c| c.starts_with("[exception email-exception] channel")), "{conditions:?}");
+    let size = rule("attachment-size");
+    let conditions = strings(&size["conditions"]);
+    assert!(
+        conditions.iter().any(|c| c.contains("attachment.size = 5 bytes") && c.contains("$channel.max_file_size = 30000000 bytes")),
+        "{conditions:?}"
+    );
+    assert_eq!(size["pointer"], "/message/attachments/0");
 }
 
 // ---- line 12 and the rest of the send dialog: POST /v1/send-options ----

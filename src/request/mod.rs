@@ -229,10 +229,18 @@ pub fn bind(rs: &RuleSet, r: &CanSendRequest, now: i64) -> Result<Input, Vec<Fie
 
     let m = &r.message;
     let text = string(&m.text, "/message/text", MAX_TEXT_BYTES, &mut e);
-    let template = m.template.as_ref().map(|t| Template {
-        name: string(&Some(t.name.clone()), "/message/template/name", MAX_STRING_BYTES, &mut e).unwrap_or_default(),
-        header: string(&t.header, "/message/template/header", MAX_TEXT_BYTES, &mut e),
-        footer: string(&t.footer, "/message/template/footer", MAX_TEXT_BYTES, &mut e),
+    let template = m.template.as_ref().map(|t| {
+        // A template is a pre-approved form, known by its name: without
+        // one it is no template at all, and rules could not tell it apart
+        // from none (`message.template` reads the name).
+        if t.name.trim().is_empty() {
+            e("/message/template/name", "a template needs a name".into());
+        }
+        Template {
+            name: string(&Some(t.name.clone()), "/message/template/name", MAX_STRING_BYTES, &mut e).unwrap_or_default(),
+            header: string(&t.header, "/message/template/header", MAX_TEXT_BYTES, &mut e),
+            footer: string(&t.footer, "/message/template/footer", MAX_TEXT_BYTES, &mut e),
+        }
     });
     let mut attachments = Vec::new();
     let mut total_size = 0i64;
@@ -388,6 +396,17 @@ mod tests {
     fn missing_field_points_at_it() {
         let errs = decode(&json!({"sender": {}, "client": {"status": "new"}, "channel": "x", "message": {}})).unwrap_err();
         assert_eq!(errs[0].pointer, "/sender/role");
+    }
+
+    #[test]
+    fn a_template_without_a_name_is_refused() {
+        let rs = crate::rules::load_builtin(0).expect("builtin").rules;
+        for name in ["", "  "] {
+            let body = json!({"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["email"]}, "channel": "email",
+                              "message": {"text": "hi", "template": {"name": name}}});
+            let errs = parse(&rs, &body, 0).unwrap_err();
+            assert_eq!(errs[0].pointer, "/message/template/name", "{name:?}");
+        }
     }
 
     #[test]

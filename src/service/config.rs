@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Largest request body: bytes, or with a unit (`1MiB`, `512 KB`).
     #[arg(long, env = "CANSEND_BODY_LIMIT", default_value = "1MiB", value_parser = parse_body_limit)]
     pub body_limit: usize,
-    /// Longest a request body may take to arrive (`10s`, `500ms`): a 408 after that.
+    /// Longest a request's head, and then its body, may take to arrive
+    /// (`10s`, `500ms`): a slow head closes the connection, a slow body is a 408.
     #[arg(long, env = "CANSEND_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Token for the admin endpoints (`Authorization: Bearer …`); without

@@ -6,7 +6,8 @@
 //!                                    ─▶ request::bind ─▶ engine ─▶ decision::render
 //! ```
 //!
-//! One concern per file: [`config`] (flags), [`state`] (the live rule
+//! One concern per file: [`config`] (flags), [`conn`] (connections:
+//! deadlines, graceful shutdown), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
 //! errors), [`layers`] (middleware), [`metrics`], [`tenant`] (effective
 //! settings with provenance), [`api`] (handlers), [`openapi`] (generated
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod api;
 pub mod body;
 pub mod config;
+pub mod conn;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
@@ -28,7 +30,6 @@ pub mod state;
 pub mod tenant;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -124,6 +125,6 @@ pub async fn serve(
         // shutdown would wait for their clients forever.
         stopping.begin_shutdown();
     };
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let header_timeout = app.limits().timeout;
+    conn::serve(listener, router(app), header_timeout, shutdown).await
 }

@@ -18,7 +18,8 @@ use crate::reload::{Live, Snapshot};
 pub struct Limits {
     /// Largest request body, in bytes.
     pub body_bytes: usize,
-    /// Longest a request body may take to arrive (see [`super::body`]).
+    /// Longest a request's head, and then its body, may take to arrive
+    /// (see [`super::conn`] and [`super::body`]).
     pub timeout: Duration,
 }
 

@@ -27,9 +27,24 @@ use crate::service::state::{AppState, MAX_BATCH};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DecideQuery {
-    /// Add a `trace` of every rule evaluated and why it did or did not fire.
-    #[serde(default)]
+    /// Add a `trace` of every rule evaluated and why it did or did not fire:
+    /// `true`, `1` or no value (`?explain`); `false` or `0` for none.
+    #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<String>)]
     pub explain: bool,
+}
+
+/// A query flag: `true`/`1`/empty, or `false`/`0`; anything else is refused
+/// (a 400), so a misspelt value is never read as "off".
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.as_str() {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => {
+            Err(serde::de::Error::custom(format!("expected true, false, 1 or 0, not `{}`", other.chars().take(32).collect::<String>())))
+        }
+    }
 }
 
 /// `POST /v1/can-send/batch` body.
@@ -62,17 +77,29 @@ fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Pr
     query.map(|Query(q)| q.explain).map_err(|e| Problem::bad_query(e.body_text()))
 }
 
+/// One `POST /v1/can-send` body decided against `rs` — the decision, or
+/// the problem (400 or 422) the API answers. `now` (ms since the epoch) is
+/// the instant of a request without `at`. `cansend eval` answers with it
+/// too, so the command line and the API cannot drift apart.
+pub fn answer(rs: &RuleSet, bytes: &[u8], explain: bool, now: i64) -> Result<DecisionBody, Problem> {
+    match body::decode_fast::<CanSendRequest>(bytes) {
+        Some(r) => decide_decoded(rs, &r, explain, now),
+        None => decide(rs, &body::parse(bytes)?, explain, now),
+    }
+    .map_err(Problem::invalid)
+}
+
 /// Decode, bind and decide one request (a JSON value) against `rs`.
-fn decide(rs: &RuleSet, v: &Json, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
+fn decide(rs: &RuleSet, v: &Json, explain: bool, now: i64) -> Result<DecisionBody, Vec<FieldError>> {
     body::expect_object(v)?;
-    let input = request::parse(rs, v, crate::now_ms())?;
+    let input = request::parse(rs, v, now)?;
     let decision = evaluate(rs, &input, explain);
     Ok(render(rs, &input, &decision))
 }
 
 /// Bind and decide one decoded request against `rs`.
-fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
-    let input = request::bind(rs, r, crate::now_ms())?;
+fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, explain: bool, now: i64) -> Result<DecisionBody, Vec<FieldError>> {
+    let input = request::bind(rs, r, now)?;
     let decision = evaluate(rs, &input, explain);
     Ok(render(rs, &input, &decision))
 }
@@ -107,11 +134,7 @@ pub async fn can_send(
     let explain = explain(query)?;
     let bytes = body::bytes(req, &app.limits()).await?;
     let snap = app.snapshot();
-    let answer = match body::decode_fast::<CanSendRequest>(&bytes) {
-        Some(r) => decide_decoded(&snap.rules, &r, explain),
-        None => decide(&snap.rules, &body::parse(&bytes)?, explain),
-    }
-    .map_err(Problem::invalid)?;
+    let answer = answer(&snap.rules, &bytes, explain, crate::now_ms())?;
     app.metrics().decision(answer.allowed);
     Ok(json(StatusCode::OK, &answer))
 }
@@ -146,6 +169,7 @@ pub async fn batch(
     };
     let snap = app.snapshot();
     let rs = &snap.rules;
+    let now = crate::now_ms();
     let answer = |i: usize, result: Result<DecisionBody, Vec<FieldError>>| match result {
         Ok(d) => {
             app.metrics().decision(d.allowed);
@@ -156,7 +180,7 @@ pub async fn batch(
     // Fast path when every item has the right shape; else item by item.
     let decisions: Vec<BatchItem> = match body::decode_fast::<FastBatch>(&bytes) {
         Some(batch) if batch.requests.len() > MAX_BATCH => return Err(too_many(batch.requests.len())),
-        Some(batch) => batch.requests.iter().enumerate().map(|(i, r)| answer(i, decide_decoded(rs, &r.0, explain))).collect(),
+        Some(batch) => batch.requests.iter().enumerate().map(|(i, r)| answer(i, decide_decoded(rs, &r.0, explain, now))).collect(),
         None => {
             let v = body::parse(&bytes)?;
             body::expect_object(&v).map_err(Problem::invalid)?;
@@ -164,7 +188,7 @@ pub async fn batch(
             if batch.requests.len() > MAX_BATCH {
                 return Err(too_many(batch.requests.len()));
             }
-            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decide(rs, item, explain))).collect()
+            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decide(rs, item, explain, now))).collect()
         }
     };
     Ok(json(StatusCode::OK, &BatchBody { decisions, revision: rs.revision.to_string() }))

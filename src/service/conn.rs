@@ -1,0 +1,110 @@
+//! Accepting connections: HTTP/1.1 over hyper, with the deadlines
+//! `axum::serve` does not set, and graceful shutdown.
+//!
+//! `axum::serve` gives hyper no timer, so a client that opens a connection
+//! and sends half a request head is waited for forever: each such client
+//! holds a task and a file descriptor (slowloris). Here every connection
+//! has the request timeout (`--timeout`, [`super::Limits::timeout`]) to
+//! send a complete head — after that hyper closes it; bodies have the same
+//! deadline, counted where they are read ([`super::body`]) — and the
+//! peer address is put where axum's `ConnectInfo` extractor finds it (the
+//! admin endpoint allows loopback peers).
+//!
+//! Shutdown: stop accepting, ask every connection to finish (hyper answers
+//! the request in flight, then closes; idle keep-alive connections close
+//! at once), and return when all have.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+/// Serve `router` on `listener` until `shutdown` completes, then finish
+/// what is in flight and return. `header_timeout` is the longest a client
+/// may take to send a request's head (line and headers), on a new
+/// connection or between the requests of a kept-alive one.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // A value sent on `stop_tx` tells the connections to finish; each holds
+    // a clone of `done_rx` until it has, so `done_tx.closed()` waits for all.
+    let (stop_tx, _) = watch::channel(());
+    let (done_tx, done_rx) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |req: axum::http::Request<Incoming>| {
+            let mut req = req.map(Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let stop = stop_tx.subscribe();
+        let done = done_rx.clone();
+        tokio::spawn(connection(stream, peer, service, header_timeout, stop, done));
+    }
+    drop(listener);
+    stop_tx.send_replace(());
+    drop(stop_tx);
+    drop(done_rx);
+    done_tx.closed().await;
+    Ok(())
+}
+
+async fn connection<S>(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    service: S,
+    header_timeout: Duration,
+    mut stop: watch::Receiver<()>,
+    done: watch::Receiver<()>,
+) where
+    S: tower::Service<axum::http::Request<Incoming>, Response = axum::response::Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    let mut conn = pin!(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            // The sender is gone or says "stop": finish and close, once.
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+    drop(done);
+}
