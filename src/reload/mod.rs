@@ -66,7 +66,7 @@ impl Snapshot {
 pub struct Rejected {
     pub revision: String,
     pub at: String,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::service::api::rules::DiagnosticBody>)]
     pub errors: Vec<Diagnostic>,
 }
 

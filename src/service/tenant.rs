@@ -18,8 +18,8 @@ use crate::engine::value::{Domain, Ty, Value};
 /// One effective setting of a tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SettingView {
-    /// The value in force (sizes in bytes, durations in milliseconds).
-    #[schema(value_type = Object)]
+    /// The value in force (sizes in bytes, durations in milliseconds): a
+    /// bool, a number, a string or a list, by the setting's type.
     pub value: Json,
     /// The setting's declared type, e.g. `size`, `set<extension>`.
     #[serde(rename = "type")]
@@ -43,7 +43,6 @@ pub struct SettingView {
 /// An override no longer in force.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExpiredOverride {
-    #[schema(value_type = Object)]
     pub value: Json,
     pub provenance: String,
     #[serde(skip_serializing_if = "Option::is_none")]

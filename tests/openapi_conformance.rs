@@ -1,0 +1,85 @@
+//! The OpenAPI document describes the answers the server really gives:
+//! real answers over a real socket, validated against the schema the
+//! document declares for their route and status (JSON Schema 2020-12, as
+//! OpenAPI 3.1 uses). A generated document that drifted from the code, or a
+//! field typed `object` that is really a number, fails here.
+
+mod http_common;
+
+use std::fs;
+
+use cansend::reload::RuleSource;
+use cansend::service::Limits;
+use http_common::{Answer, Server, base, copy_dir, rules_dir, with};
+use serde_json::{Value, json};
+
+/// Validate `answer` against the document's schema for `path`/`method` at
+/// its status and content type.
+fn conforms(doc: &Value, path: &str, method: &str, answer: &Answer) {
+    let status = answer.status.to_string();
+    let content_type = answer.content_type.split(';').next().unwrap_or("").trim().to_owned();
+    let response = &doc["paths"][path][method]["responses"][&status];
+    assert!(response.is_object(), "{method} {path}: status {status} is not documented");
+    let schema = &response["content"][&content_type]["schema"];
+    assert!(schema.is_object(), "{method} {path} {status}: no schema for {content_type}");
+    // Local references (`#/components/schemas/…`) resolve against this root.
+    let root = json!({ "components": doc["components"], "allOf": [schema] });
+    let validator = match jsonschema::validator_for(&root) {
+        Ok(v) => v,
+        Err(e) => panic!("{method} {path}: the document's schema does not compile: {e}"),
+    };
+    let errors: Vec<String> = validator.iter_errors(&answer.json).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{method} {path} {status} does not match its documented schema:\n{}\n{}", errors.join("\n"), answer.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_matches_the_document() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&rules_dir(), dir.path());
+    // An override with a ticket, a note and an expiry in the past, so the
+    // tenant view shows every kind of value and an expired override.
+    fs::write(
+        dir.path().join("tenants/acme.yaml"),
+        "kind: tenant\ntenant: acme\nchannels:\n  email:\n    max_file_size: { value: 50 MB, ticket: SUP-1, expires: 2020-01-01, note: old }\n    max_total_size: { value: 60 MB, ticket: SUP-1 }\n",
+    )
+    .expect("write acme");
+    let s = Server::start_with(RuleSource::Dir(dir.path().to_owned()), Limits::default()).await;
+    let doc = s.get("/openapi.json").await.json;
+
+    // A reload that is rejected, so `/v1/rules` carries `last_error`.
+    fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: broken\nsettings: { tags_required: maybe }\n").expect("write");
+    let reload = s.post("/v1/rules/reload", &json!({})).await;
+    conforms(&doc, "/v1/rules/reload", "post", &reload);
+    assert_eq!(reload.status, 422, "{}", reload.text);
+
+    let explained = s.post("/v1/can-send?explain=true", &with(base(), &[("/client/blocked", json!(true))])).await;
+    let attachment = with(base(), &[("/message/attachments", json!([{ "name": "a.exe", "size": 1 }]))]);
+    let cases: Vec<(&str, &str, Answer)> = vec![
+        ("/v1/can-send", "post", s.post("/v1/can-send", &base()).await),
+        ("/v1/can-send", "post", s.post("/v1/can-send", &attachment).await),
+        ("/v1/can-send", "post", explained),
+        ("/v1/can-send", "post", s.post("/v1/can-send", &with(base(), &[("/client/blockd", json!(true))])).await),
+        ("/v1/can-send/batch", "post", s.post("/v1/can-send/batch", &json!({ "requests": [base(), { "x": 1 }] })).await),
+        (
+            "/v1/send-options",
+            "post",
+            s.post("/v1/send-options", &json!({ "sender": { "role": "agent" }, "client": { "status": "existing" } })).await,
+        ),
+        ("/v1/rules", "get", s.get("/v1/rules").await),
+        ("/v1/rules/reloads", "get", s.get("/v1/rules/reloads").await),
+        ("/v1/tenants/{tenant}", "get", s.get("/v1/tenants/acme").await),
+        ("/v1/tenants/{tenant}", "get", s.get("/v1/tenants/demo-limits").await),
+        ("/v1/tenants/{tenant}", "get", s.get("/v1/tenants/nobody").await),
+        ("/healthz", "get", s.get("/healthz").await),
+        ("/readyz", "get", s.get("/readyz").await),
+    ];
+    for (path, method, answer) in &cases {
+        conforms(&doc, path, method, answer);
+    }
+    // The cases cover what they claim: a rejected reload, an expired override.
+    let rules = &cases.iter().find(|(p, ..)| *p == "/v1/rules").map(|(.., a)| a.json.clone()).unwrap_or_default();
+    assert!(rules["last_error"]["errors"].as_array().is_some_and(|e| !e.is_empty()), "{rules}");
+    let acme = &cases.iter().find(|(p, _, a)| *p == "/v1/tenants/{tenant}" && a.json["tenant"] == "acme").map(|(.., a)| a.json.clone());
+    let acme = acme.clone().unwrap_or_default();
+    assert!(acme["channels"]["email"]["max_file_size"]["expired_override"].is_object(), "{acme}");
+}
