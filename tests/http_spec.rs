@@ -438,3 +438,22 @@ async fn send_options_per_tenant() {
     assert_eq!(channel(&tags, "email")["violations"][0]["code"], "missing_client_identifier");
     assert_eq!(channel(&tags, "telegram")["violations"][0]["code"], "channel_not_available_for_new_client");
 }
+
+#[tokio::test]
+async fn send_options_judge_time_at_the_given_instant() {
+    // The next-rules example has quiet hours (21:00–09:00, tenant time):
+    // the dialog offers channels by day, none by night, at the `at` given.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/next-rules");
+    let s = Server::start_with(cansend::reload::RuleSource::Dir(dir), cansend::service::Limits::default()).await;
+    let at = |t: &str| {
+        json!({ "tenant": "moscow", "sender": { "role": "agent", "status": "READY" }, "at": t,
+                "client": { "status": "existing", "channels": ["telegram"] } })
+    };
+    let day = s.options(&at("2026-11-24T09:00:00Z")).await; // 12:00 in Moscow
+    assert_eq!(channel(&day, "telegram")["sendable"], true, "{day}");
+    let night = s.options(&at("2026-11-24T19:00:00Z")).await; // 22:00 in Moscow
+    assert_eq!(channel(&night, "telegram")["sendable"], false, "{night}");
+    assert_eq!(codes(channel(&night, "telegram")), ["quiet_hours"], "{night}");
+    let bad = s.post("/v1/send-options", &at("tonight")).await;
+    assert_eq!((bad.status, bad.json["errors"][0]["pointer"].clone()), (422, json!("/at")), "{}", bad.text);
+}

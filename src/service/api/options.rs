@@ -29,6 +29,11 @@ pub struct SendOptionsRequest {
     pub tenant: Option<String>,
     #[serde(deserialize_with = "crate::request::strict::obj")]
     pub sender: Sender,
+    /// The instant the dialog is for (RFC 3339); default: the server's now.
+    /// Rules about time (hours, the 24-hour window) and override expiry
+    /// are judged at it, as in can-send.
+    #[serde(default)]
+    pub at: Option<String>,
     #[serde(deserialize_with = "crate::request::strict::obj")]
     pub client: Client,
 }
@@ -42,7 +47,7 @@ fn bind(rs: &RuleSet, r: SendOptionsRequest, now: i64) -> Result<crate::engine::
         tenant: r.tenant,
         sender: r.sender,
         action: None,
-        at: None,
+        at: r.at,
         client: r.client,
         channel: channel.to_string(),
         thread: None,
