@@ -189,3 +189,42 @@ fn watched_directory_replaced_wholesale() {
     fs::write(dir.join("tenants/later.yaml"), tenant("later")).unwrap();
     assert!(eventually(TWO_SECONDS, || has_tenant(&live, "later")));
 }
+
+#[test]
+fn polling_sees_an_edit_that_keeps_size_and_mtime() {
+    // No file events (a network file system), and an edit that keeps the
+    // file's size and modification time (`cp -p`, `rsync -t`): only the
+    // content hash of the polling fallback can see it.
+    let dir = tempfile::tempdir().unwrap();
+    write_rules(dir.path());
+    let path = dir.path().join("tenants/default.yaml");
+    fs::write(&path, "kind: tenant\ntenant: default\ndescription: aaaa\n").unwrap();
+    let live = Arc::new(Live::load(RuleSource::Dir(dir.path().to_owned())).expect("rules load"));
+    let opts = WatchOptions { poll: Duration::from_millis(40), events: false, ..WatchOptions::default() };
+    let _w = watch::spawn(live.clone(), dir.path().to_owned(), opts).expect("watcher");
+    std::thread::sleep(Duration::from_millis(100));
+    let before = revision(&live);
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    fs::write(&path, "kind: tenant\ntenant: default\ndescription: bbbb\n").unwrap();
+    fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    // Ten polls of 40 ms pass before the content is hashed.
+    assert!(eventually(TWO_SECONDS, || revision(&live) != before), "the edit was not seen");
+    let hits = live.history();
+    assert_eq!(hits.first().map(|r| r.trigger.as_str()), Some("poll"), "{hits:?}");
+}
+
+#[test]
+fn polling_does_not_reject_the_same_broken_files_again() {
+    let dir = tempfile::tempdir().unwrap();
+    write_rules(dir.path());
+    let live = Arc::new(Live::load(RuleSource::Dir(dir.path().to_owned())).expect("rules load"));
+    let opts = WatchOptions { poll: Duration::from_millis(20), events: false, ..WatchOptions::default() };
+    let _w = watch::spawn(live.clone(), dir.path().to_owned(), opts).expect("watcher");
+    std::thread::sleep(Duration::from_millis(60));
+    fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: [\n").unwrap();
+    assert!(eventually(TWO_SECONDS, || live.last_error().is_some()), "the broken file was rejected");
+    // Many content polls later, still one rejection: nothing new to say.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(live.counters.rejected.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(live.history().len(), 1, "{:?}", live.history());
+}

@@ -179,6 +179,18 @@ impl Live {
         self.events.subscribe()
     }
 
+    /// Whether the files' content hash differs from both the serving
+    /// revision and the last rejected one — that is, whether a reload
+    /// would find anything new. Reads the files, compiles nothing.
+    pub fn changed(&self) -> bool {
+        let (files, errors) = read(&self.source);
+        let revision = rules::compile::revision(&files);
+        if self.last_error().is_some_and(|r| r.revision == revision) {
+            return false; // these very files were rejected already
+        }
+        !errors.is_empty() || revision != *self.current().rules.revision
+    }
+
     /// Re-read the whole source, and swap if it is new and good.
     pub fn reload(&self, trigger: &str) -> Outcome {
         let _serial = self.reloading.lock();

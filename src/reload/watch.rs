@@ -12,6 +12,11 @@
 //!   (paths, sizes, mtimes, inodes) and of the directory. It catches what
 //!   events miss — network file systems, a watched directory replaced
 //!   wholesale (the watcher is then re-armed on the new directory).
+//!   Every [`CONTENT_EVERY`] polls the files are also read and their
+//!   content hash compared ([`Live::changed`]): an edit that keeps size
+//!   and modification time (`cp -p`, `rsync -t`, coarse mtimes on some
+//!   network file systems) is still seen, without reading every file every
+//!   second.
 //!
 //! What a reload does with the files — compare the content hash, validate,
 //! swap or reject — is [`Live::reload`]'s business; this module only
@@ -30,6 +35,9 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 use super::Live;
 use crate::rules::source::fingerprint;
 
+/// Every how many polls the files' contents are hashed too.
+pub const CONTENT_EVERY: u32 = 10;
+
 #[derive(Debug, Clone, Copy)]
 pub struct WatchOptions {
     /// Quiet time after the last event before reloading.
@@ -38,11 +46,13 @@ pub struct WatchOptions {
     pub max_delay: Duration,
     /// Polling interval of the fallback.
     pub poll: Duration,
+    /// Listen to file events; `false` polls only (tests of the fallback).
+    pub events: bool,
 }
 
 impl Default for WatchOptions {
     fn default() -> Self {
-        Self { debounce: Duration::from_millis(150), max_delay: Duration::from_secs(1), poll: Duration::from_secs(1) }
+        Self { debounce: Duration::from_millis(150), max_delay: Duration::from_secs(1), poll: Duration::from_secs(1), events: true }
     }
 }
 
@@ -106,11 +116,13 @@ fn root_id(dir: &Path) -> Option<u64> {
 
 fn run(live: &Live, dir: &Path, opts: WatchOptions, stop: &AtomicBool) {
     let (tx, rx) = mpsc::channel::<()>();
+    let arm = |dir: &Path, tx: &mpsc::Sender<()>| if opts.events { arm(dir, tx) } else { None };
     let mut watcher = arm(dir, &tx);
     let mut root = root_id(dir);
     let mut last = fingerprint(dir);
     let tick = opts.poll.min(Duration::from_millis(250));
     let mut next_poll = Instant::now() + opts.poll;
+    let mut polls = 0u32;
     while !stop.load(Ordering::Relaxed) {
         match rx.recv_timeout(tick) {
             Ok(()) => {
@@ -136,8 +148,9 @@ fn run(live: &Live, dir: &Path, opts: WatchOptions, stop: &AtomicBool) {
                     root = now_root;
                     watcher = arm(dir, &tx);
                 }
+                polls = polls.wrapping_add(1);
                 let fp = fingerprint(dir);
-                if fp != last {
+                if fp != last || (polls % CONTENT_EVERY == 0 && live.changed()) {
                     live.reload("poll");
                     last = fp;
                 }

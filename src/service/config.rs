@@ -87,7 +87,7 @@ impl ServeArgs {
         let defaults = WatchOptions::default();
         // A burst is reloaded at the latest 1 s after it began, or after one
         // debounce when that is longer.
-        WatchOptions { debounce: self.debounce, poll: self.poll_interval, max_delay: defaults.max_delay.max(self.debounce) }
+        WatchOptions { debounce: self.debounce, poll: self.poll_interval, max_delay: defaults.max_delay.max(self.debounce), ..defaults }
     }
 }
 
