@@ -309,12 +309,19 @@ pub struct Tenant {
     pub overrides: HashMap<SettingKey, OverrideInfo>,
 }
 
+/// The hasher of name lookups: every request looks up its tenant,
+/// channel, role, action and client status by name, and SipHash cost more
+/// than the rest of binding. The maps are built from the rule files and
+/// only read with request input, never grown by it, so a hash-flooding
+/// defence buys nothing here.
+pub type NameHasher = foldhash::fast::RandomState;
+
 /// The names of one catalog domain, interned.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     pub names: Vec<Box<str>>,
     pub titles: Vec<Option<Box<str>>>,
-    pub index: HashMap<Box<str>, u32>,
+    pub index: HashMap<Box<str>, u32, NameHasher>,
 }
 
 impl Names {
