@@ -1,0 +1,3 @@
+//! cansend side by side with Cedar and Rego (regorus); see README.md.
+
+fn main() {}
