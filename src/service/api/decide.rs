@@ -5,6 +5,10 @@
 //! against the rules ([`request::bind`]) — so every problem is a 422 with a
 //! pointer. A batch decides every item against the one snapshot loaded
 //! at its start; a bad item gets its problem in place.
+//!
+//! Every request (and batch item) that was decided is then moved into the
+//! ring of recent requests ([`crate::recent`]) — a move, not a copy, and
+//! never a wait — for replay when the rules change.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
@@ -62,17 +66,18 @@ fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Pr
     query.map(|Query(q)| q.explain).map_err(|e| Problem::bad_query(e.body_text()))
 }
 
-/// Decode, bind and decide one request (a JSON value) against `rs`.
-fn decide(rs: &RuleSet, v: &Json, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
+/// Decode, bind and decide one request (a JSON value) against `rs` at
+/// `now`; the decoded request comes back with the answer.
+fn decide(rs: &RuleSet, v: &Json, now: i64, explain: bool) -> Result<(DecisionBody, CanSendRequest), Vec<FieldError>> {
     body::expect_object(v)?;
-    let input = request::parse(rs, v, crate::now_ms())?;
-    let decision = evaluate(rs, &input, explain);
-    Ok(render(rs, &input, &decision))
+    let r = request::decode(v)?;
+    let answer = decide_decoded(rs, &r, now, explain)?;
+    Ok((answer, r))
 }
 
-/// Bind and decide one decoded request against `rs`.
-fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
-    let input = request::bind(rs, r, crate::now_ms())?;
+/// Bind and decide one decoded request against `rs` at `now`.
+fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, now: i64, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
+    let input = request::bind(rs, r, now)?;
     let decision = evaluate(rs, &input, explain);
     Ok(render(rs, &input, &decision))
 }
@@ -107,11 +112,19 @@ pub async fn can_send(
     let explain = explain(query)?;
     let bytes = body::bytes(req, &app.limits()).await?;
     let snap = app.snapshot();
+    let (now, recent) = (crate::now_ms(), app.live().recent());
     let answer = match body::decode_fast::<CanSendRequest>(&bytes) {
-        Some(r) => decide_decoded(&snap.rules, &r, explain),
-        None => decide(&snap.rules, &body::parse(&bytes)?, explain),
-    }
-    .map_err(Problem::invalid)?;
+        Some(r) => {
+            let answer = decide_decoded(&snap.rules, &r, now, explain).map_err(Problem::invalid)?;
+            recent.record(r, now);
+            answer
+        }
+        None => {
+            let (answer, r) = decide(&snap.rules, &body::parse(&bytes)?, now, explain).map_err(Problem::invalid)?;
+            recent.record(r, now);
+            answer
+        }
+    };
     app.metrics().decision(answer.allowed);
     Ok(json(StatusCode::OK, &answer))
 }
@@ -146,6 +159,7 @@ pub async fn batch(
     };
     let snap = app.snapshot();
     let rs = &snap.rules;
+    let (now, recent) = (crate::now_ms(), app.live().recent());
     let answer = |i: usize, result: Result<DecisionBody, Vec<FieldError>>| match result {
         Ok(d) => {
             app.metrics().decision(d.allowed);
@@ -156,7 +170,18 @@ pub async fn batch(
     // Fast path when every item has the right shape; else item by item.
     let decisions: Vec<BatchItem> = match body::decode_fast::<FastBatch>(&bytes) {
         Some(batch) if batch.requests.len() > MAX_BATCH => return Err(too_many(batch.requests.len())),
-        Some(batch) => batch.requests.iter().enumerate().map(|(i, r)| answer(i, decide_decoded(rs, &r.0, explain))).collect(),
+        Some(batch) => batch
+            .requests
+            .into_iter()
+            .enumerate()
+            .map(|(i, request::strict::Obj(r))| {
+                let result = decide_decoded(rs, &r, now, explain);
+                if result.is_ok() {
+                    recent.record(r, now);
+                }
+                answer(i, result)
+            })
+            .collect(),
         None => {
             let v = body::parse(&bytes)?;
             body::expect_object(&v).map_err(Problem::invalid)?;
@@ -164,7 +189,13 @@ pub async fn batch(
             if batch.requests.len() > MAX_BATCH {
                 return Err(too_many(batch.requests.len()));
             }
-            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decide(rs, item, explain))).collect()
+            let decided = |item: &Json| {
+                decide(rs, item, now, explain).map(|(d, r)| {
+                    recent.record(r, now);
+                    d
+                })
+            };
+            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decided(item))).collect()
         }
     };
     Ok(json(StatusCode::OK, &BatchBody { decisions, revision: rs.revision.to_string() }))
