@@ -34,10 +34,10 @@ fn bench(c: &mut Criterion) {
         let ring = Recent::new(capacity);
         // Full, as in a running service: each record replaces an entry.
         for _ in 0..capacity {
-            ring.record(req.clone(), 0);
+            ring.record(req.clone(), 0, 600);
         }
         c.bench_function(&format!("record/{capacity}"), |b| {
-            b.iter_batched(|| req.clone(), |r| ring.record(black_box(r), 1), BatchSize::SmallInput)
+            b.iter_batched(|| req.clone(), |r| ring.record(black_box(r), 1, 600), BatchSize::SmallInput)
         });
     }
 
@@ -47,12 +47,12 @@ fn bench(c: &mut Criterion) {
         let (ring, stop, req) = (ring.clone(), stop.clone(), req.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                ring.record(req.clone(), 2);
+                ring.record(req.clone(), 2, 600);
             }
         })
     };
     c.bench_function("record_contended/2_threads", |b| {
-        b.iter_batched(|| req.clone(), |r| ring.record(black_box(r), 1), BatchSize::SmallInput)
+        b.iter_batched(|| req.clone(), |r| ring.record(black_box(r), 1, 600), BatchSize::SmallInput)
     });
     stop.store(true, Ordering::Relaxed);
     let _ = other.join();
@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
 
     let ring = Recent::new(1000);
     for _ in 0..1000 {
-        ring.record(req.clone(), 0);
+        ring.record(req.clone(), 0, 600);
     }
     c.bench_function("snapshot/1000", |b| b.iter(|| ring.snapshot()));
 }

@@ -16,6 +16,12 @@
 //!   blocks here.
 //! - the entry pushed out is dropped after the slot's lock is released.
 //!
+//! - a request larger than [`MAX_REQUEST_BYTES`] as received (for a batch
+//!   item: the batch's body over its items) is not kept: any caller may
+//!   send bodies up to the body limit, and the ring would otherwise pin
+//!   capacity × body limit of memory. Kept, it holds at most about
+//!   capacity × 64 KiB.
+//!
 //! Readers (replay) take each slot's lock in turn and clone its entry:
 //! that is the reload or validate path, off the async threads, bounded by
 //! N. Capacity 0 turns recording off (nothing is kept at all).
@@ -34,6 +40,10 @@ pub const DEFAULT_CAPACITY: usize = 1000;
 
 /// Most requests a ring may keep: replay is bounded by it.
 pub const MAX_CAPACITY: usize = 100_000;
+
+/// Largest request kept, in bytes of its body as received (the longest
+/// text a request may carry is 64 KiB).
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
 /// One decided request, and the instant it was decided at (ms since the
 /// epoch): a request without `at` is replayed at that instant, so time
@@ -80,12 +90,13 @@ impl Recent {
         self.skipped.load(Ordering::Relaxed)
     }
 
-    /// Keep `request`, decided at `now`, in place of the oldest one. Never
-    /// waits: on a busy slot the request is dropped instead.
+    /// Keep `request`, decided at `now` and received as `size` bytes, in
+    /// place of the oldest one. Never waits: on a busy slot the request is
+    /// dropped instead; so is one over [`MAX_REQUEST_BYTES`].
     #[inline]
-    pub fn record(&self, request: CanSendRequest, now: i64) {
+    pub fn record(&self, request: CanSendRequest, now: i64, size: usize) {
         let n = self.slots.len() as u64;
-        if n == 0 {
+        if n == 0 || size > MAX_REQUEST_BYTES {
             return;
         }
         let i = self.offered.fetch_add(1, Ordering::Relaxed) % n;
@@ -143,11 +154,11 @@ mod tests {
     fn keeps_the_last_n_oldest_first() {
         let r = Recent::new(3);
         assert!(r.snapshot().is_empty());
-        r.record(req("a"), 1);
-        r.record(req("b"), 2);
+        r.record(req("a"), 1, 100);
+        r.record(req("b"), 2, 100);
         assert_eq!(channels(&r), ["a", "b"]);
         for (i, c) in ["c", "d", "e"].into_iter().enumerate() {
-            r.record(req(c), 3 + i as i64);
+            r.record(req(c), 3 + i as i64, 100);
         }
         assert_eq!(channels(&r), ["c", "d", "e"]);
         assert_eq!(r.snapshot().iter().map(|e| e.now).collect::<Vec<_>>(), [3, 4, 5]);
@@ -157,18 +168,26 @@ mod tests {
     #[test]
     fn capacity_zero_keeps_nothing() {
         let r = Recent::new(0);
-        r.record(req("a"), 1);
+        r.record(req("a"), 1, 100);
         assert!(r.snapshot().is_empty());
         assert_eq!(r.capacity(), 0);
         assert_eq!(r.offered(), 0);
     }
 
     #[test]
+    fn large_requests_are_not_kept() {
+        let r = Recent::new(2);
+        r.record(req("a"), 1, MAX_REQUEST_BYTES);
+        r.record(req("b"), 2, MAX_REQUEST_BYTES + 1);
+        assert_eq!(channels(&r), ["a"]);
+    }
+
+    #[test]
     fn a_busy_slot_skips_instead_of_waiting() {
         let r = Recent::new(1);
-        r.record(req("a"), 1);
+        r.record(req("a"), 1, 100);
         let held = r.slots.first().map(|s| s.lock());
-        r.record(req("b"), 2);
+        r.record(req("b"), 2, 100);
         drop(held);
         assert_eq!(r.skipped(), 1);
         assert_eq!(channels(&r), ["a"], "the busy slot kept its entry");
@@ -182,7 +201,7 @@ mod tests {
                 let r = r.clone();
                 std::thread::spawn(move || {
                     for i in 0..1000 {
-                        r.record(req(&format!("{t}-{i}")), i);
+                        r.record(req(&format!("{t}-{i}")), i, 100);
                     }
                 })
             })

@@ -181,6 +181,17 @@ async fn batch_items_are_replayed_and_an_empty_candidate_is_the_files_as_they_ar
 }
 
 #[tokio::test]
+async fn requests_over_64_kib_are_decided_but_not_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let long = with(base(), &[("/message/text", json!("x".repeat(65_500)))]);
+    assert_eq!(s.decide(&long).await["allowed"], true);
+    assert_eq!(s.decide(&base()).await["allowed"], true);
+    let r = validate(&s, &json!({ "files": {} })).await.json;
+    assert_eq!(r["impact"]["replayed"], 1, "{r}");
+}
+
+#[tokio::test]
 async fn with_the_ring_off_nothing_is_kept_or_replayed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let s = on_copy(dir.path(), 0, Admin::LoopbackOnly).await;

@@ -116,12 +116,12 @@ pub async fn can_send(
     let answer = match body::decode_fast::<CanSendRequest>(&bytes) {
         Some(r) => {
             let answer = decide_decoded(&snap.rules, &r, now, explain).map_err(Problem::invalid)?;
-            recent.record(r, now);
+            recent.record(r, now, bytes.len());
             answer
         }
         None => {
             let (answer, r) = decide(&snap.rules, &body::parse(&bytes)?, now, explain).map_err(Problem::invalid)?;
-            recent.record(r, now);
+            recent.record(r, now, bytes.len());
             answer
         }
     };
@@ -170,18 +170,22 @@ pub async fn batch(
     // Fast path when every item has the right shape; else item by item.
     let decisions: Vec<BatchItem> = match body::decode_fast::<FastBatch>(&bytes) {
         Some(batch) if batch.requests.len() > MAX_BATCH => return Err(too_many(batch.requests.len())),
-        Some(batch) => batch
-            .requests
-            .into_iter()
-            .enumerate()
-            .map(|(i, request::strict::Obj(r))| {
-                let result = decide_decoded(rs, &r, now, explain);
-                if result.is_ok() {
-                    recent.record(r, now);
-                }
-                answer(i, result)
-            })
-            .collect(),
+        Some(batch) => {
+            // Each item's size as received, on average.
+            let size = bytes.len() / batch.requests.len().max(1);
+            batch
+                .requests
+                .into_iter()
+                .enumerate()
+                .map(|(i, request::strict::Obj(r))| {
+                    let result = decide_decoded(rs, &r, now, explain);
+                    if result.is_ok() {
+                        recent.record(r, now, size);
+                    }
+                    answer(i, result)
+                })
+                .collect()
+        }
         None => {
             let v = body::parse(&bytes)?;
             body::expect_object(&v).map_err(Problem::invalid)?;
@@ -189,9 +193,10 @@ pub async fn batch(
             if batch.requests.len() > MAX_BATCH {
                 return Err(too_many(batch.requests.len()));
             }
+            let size = bytes.len() / batch.requests.len().max(1);
             let decided = |item: &Json| {
                 decide(rs, item, now, explain).map(|(d, r)| {
-                    recent.record(r, now);
+                    recent.record(r, now, size);
                     d
                 })
             };
