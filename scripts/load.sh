@@ -7,6 +7,8 @@
 #
 #   scripts/load.sh                      # 3 rounds × 10 s, 1/32/64/128 connections
 #   ROUNDS=5 DURATION=20s CONNS="32 128" scripts/load.sh
+#   BASELINE=old/cansend scripts/load.sh # also an older build, in the same rounds
+#                                        # (targets base-can-send, base-batch100)
 #
 # Needs wrk (installed with apt-get when missing). Not run by CI.
 set -euo pipefail
@@ -18,6 +20,8 @@ CONNS=${CONNS:-"1 32 64 128"}
 OUT=${OUT:-target/load}
 CANSEND_ADDR=127.0.0.1:18080
 FLOOR_ADDR=127.0.0.1:18090
+BASELINE_ADDR=127.0.0.1:18081
+BASELINE=${BASELINE:-}
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk" >&2
@@ -36,7 +40,13 @@ RUST_LOG=warn target/release/cansend serve --rules rules --listen "$CANSEND_ADDR
 pids+=($!)
 target/release/examples/http_floor "$FLOOR_ADDR" 2>/dev/null &
 pids+=($!)
-for url in "http://$CANSEND_ADDR/healthz" "http://$FLOOR_ADDR/healthz"; do
+urls=("http://$CANSEND_ADDR/healthz" "http://$FLOOR_ADDR/healthz")
+if [ -n "$BASELINE" ]; then
+  RUST_LOG=warn "$BASELINE" serve --rules rules --listen "$BASELINE_ADDR" --no-watch &
+  pids+=($!)
+  urls+=("http://$BASELINE_ADDR/healthz")
+fi
+for url in "${urls[@]}"; do
   for _ in $(seq 100); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
 done
 
@@ -57,6 +67,13 @@ targets=(
   "healthz|http://$CANSEND_ADDR/healthz||0"
   "batch100|http://$CANSEND_ADDR/v1/can-send/batch|scripts/load/batch100.json|100"
 )
+if [ -n "$BASELINE" ]; then
+  check "http://$BASELINE_ADDR/v1/can-send" scripts/load/single.json
+  targets+=(
+    "base-can-send|http://$BASELINE_ADDR/v1/can-send|scripts/load/single.json|1"
+    "base-batch100|http://$BASELINE_ADDR/v1/can-send/batch|scripts/load/batch100.json|100"
+  )
+fi
 
 raw="$OUT/raw.tsv"
 printf 'round\tconns\ttarget\trequests\tduration_us\tp50_us\tp99_us\tnon2xx\tsocket_errors\tdecisions_per_req\n' >"$raw"
@@ -94,4 +111,7 @@ for c in sorted({c for c, _ in med}):
     g = lambda t: med.get((c, t), (float("nan"), 0))[0]
     print(f"- {c} connections: can-send / floor = {g('can-send') / g('floor'):.2f}; floor / healthz = {g('floor') / g('healthz'):.2f}; "
           f"batch-of-100 decisions/s ÷ single decisions/s = {g('batch100') * 100 / g('can-send'):.1f}")
+    if (c, "base-can-send") in med:
+        print(f"  - against the baseline build: can-send {g('can-send') / g('base-can-send'):.3f}, "
+              f"batch100 {g('batch100') / g('base-batch100'):.3f} (1.0 = as fast)")
 PY

@@ -32,6 +32,8 @@
 pub mod check;
 pub mod decision;
 pub mod engine;
+pub mod impact;
+pub mod recent;
 pub mod reload;
 pub mod request;
 pub mod rules;

@@ -122,7 +122,7 @@ fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
     // The API's own decoding and answer: the same statuses, problems and
     // pointers as `POST /v1/can-send` (a repeated key, a typo, …).
     match cansend::service::api::decide::answer(rs, text.as_bytes(), explain, cansend::now_ms()) {
-        Ok(body) => {
+        Ok((body, _request)) => {
             outln!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
             ExitCode::SUCCESS
         }

@@ -12,7 +12,14 @@
 //!
 //! Reloads are serialized by a mutex so two triggers (watcher, SIGHUP,
 //! `POST /v1/rules/reload`) cannot interleave; readers never take it.
+//!
+//! A [`Live`] also keeps the recent requests ([`Recent`]): an applied
+//! reload replays them against the revision it replaced and the new one,
+//! after the swap (requests are served by the new revision meanwhile), and
+//! its record carries that [`Impact`]. [`validate`] does the same for
+//! candidate files without applying them.
 
+pub mod validate;
 pub mod watch;
 
 use std::collections::VecDeque;
@@ -24,6 +31,8 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::engine::model::RuleSet;
+use crate::impact::{self, Impact};
+use crate::recent::Recent;
 use crate::rules::{self, Diagnostic, LoadError, SourceFile};
 
 /// Where the rules come from.
@@ -83,8 +92,9 @@ pub enum Outcome {
         #[serde(skip_serializing_if = "Option::is_none")]
         cleared: Option<String>,
     },
-    /// A new revision is serving.
-    Applied { previous: String, revision: String },
+    /// A new revision is serving. `impact`: the recent requests decided
+    /// by `previous` and by `revision`.
+    Applied { previous: String, revision: String, impact: Impact },
     /// The files did not load; `serving` still serves.
     Rejected { serving: String, rejected: Rejected },
 }
@@ -97,6 +107,18 @@ pub struct ReloadRecord {
     pub trigger: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+}
+
+impl ReloadRecord {
+    /// The record without the samples of its impact (they hold client
+    /// data): for callers who are not admins, and for event streams.
+    pub fn without_samples(&self) -> Self {
+        let mut r = self.clone();
+        if let Outcome::Applied { impact, .. } = &mut r.outcome {
+            impact.samples.clear();
+        }
+        r
+    }
 }
 
 /// Counters for `/metrics`.
@@ -118,6 +140,7 @@ pub struct Live {
     history: Mutex<VecDeque<ReloadRecord>>,
     reloading: Mutex<()>,
     events: tokio::sync::broadcast::Sender<ReloadRecord>,
+    recent: Recent,
     pub counters: Counters,
 }
 
@@ -137,9 +160,15 @@ fn read(source: &RuleSource) -> (Vec<SourceFile>, Vec<Diagnostic>) {
 }
 
 impl Live {
-    /// Load the rules for the first time. An invalid set is an error: the
-    /// service must not start on it.
+    /// Load the rules for the first time, keeping the last
+    /// [`DEFAULT_CAPACITY`](crate::recent::DEFAULT_CAPACITY) requests. An
+    /// invalid set is an error: the service must not start on it.
     pub fn load(source: RuleSource) -> Result<Self, LoadError> {
+        Self::load_with(source, crate::recent::DEFAULT_CAPACITY)
+    }
+
+    /// [`Live::load`], keeping the last `replay_capacity` requests (0: none).
+    pub fn load_with(source: RuleSource, replay_capacity: usize) -> Result<Self, LoadError> {
         let (files, errors) = read(&source);
         let compiled = rules::compile::compile(&files, errors, crate::now_ms())?;
         let snapshot = Snapshot { rules: compiled.rules, loaded_at: chrono::Utc::now(), warnings: compiled.warnings };
@@ -151,12 +180,18 @@ impl Live {
             history: Mutex::new(VecDeque::new()),
             reloading: Mutex::new(()),
             events,
+            recent: Recent::new(replay_capacity),
             counters: Counters::default(),
         })
     }
 
     pub fn source(&self) -> &RuleSource {
         &self.source
+    }
+
+    /// The recent requests, which the decision handlers record into.
+    pub fn recent(&self) -> &Recent {
+        &self.recent
     }
 
     /// The snapshot serving now. Keep the `Arc` for the whole request.
@@ -211,13 +246,25 @@ impl Live {
                 Ok(compiled) => {
                     let next = Snapshot { rules: compiled.rules, loaded_at: chrono::Utc::now(), warnings: compiled.warnings };
                     let revision = next.rules.revision.to_string();
-                    self.current.store(Arc::new(next));
+                    let next = Arc::new(next);
+                    self.current.store(next.clone());
                     if let Ok(mut e) = self.last_error.lock() {
                         *e = None;
                     }
                     self.counters.applied.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(%revision, previous = %serving, trigger, "rules reloaded");
-                    Outcome::Applied { previous: serving, revision }
+                    // After the swap: nothing waits for the replay.
+                    let impact = impact::compare(&current.rules, &next.rules, &self.recent.snapshot());
+                    tracing::info!(
+                        %revision,
+                        previous = %serving,
+                        trigger,
+                        replayed = impact.replayed,
+                        changed = impact.changed,
+                        allow_to_deny = impact.changes.allow_to_deny,
+                        deny_to_allow = impact.changes.deny_to_allow,
+                        "rules reloaded"
+                    );
+                    Outcome::Applied { previous: serving, revision, impact }
                 }
                 Err(e) => {
                     let rejected = Rejected { revision, at: now_rfc3339(), errors: e.diagnostics };
@@ -272,7 +319,9 @@ mod tests {
         assert!(live.history().is_empty(), "a reload that finds nothing new is not kept");
 
         fs::write(dir.path().join("tenants/extra.yaml"), "kind: tenant\ntenant: extra\n").unwrap();
-        let Outcome::Applied { previous, revision } = live.reload("test") else { panic!("expected applied") };
+        let Outcome::Applied { previous, revision, impact } = live.reload("test") else { panic!("expected applied") };
+        assert_eq!((impact.before.as_str(), impact.after.as_str()), (first.as_str(), revision.as_str()));
+        assert_eq!(impact.replayed, 0, "nothing was decided yet");
         assert_eq!(previous, first);
         assert_eq!(live.current().rules.revision.as_ref(), revision);
 

@@ -23,7 +23,7 @@ pub const MAX_FILES: usize = 100_000;
 /// Largest rule set in total.
 pub const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
 /// Deepest directory nesting followed.
-const MAX_DIR_DEPTH: usize = 16;
+pub const MAX_DIR_DEPTH: usize = 16;
 
 /// One rule file's contents, with its path relative to the rules directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

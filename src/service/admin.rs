@@ -1,7 +1,9 @@
 //! Who may call the admin endpoints (SPEC §4.4): with a token configured
 //! (`CANSEND_ADMIN_TOKEN`), any peer presenting `Authorization: Bearer
 //! <token>`; without one, loopback peers only — an operator on the host
-//! (or a sidecar in the pod) can reload, the network cannot.
+//! (or a sidecar in the pod) can reload and validate, the network cannot.
+//! The same check decides who sees the samples of reload impacts in
+//! `GET /v1/rules/reloads` (they are client data).
 //!
 //! Behind a reverse proxy on the same host every peer is loopback: set a
 //! token there.

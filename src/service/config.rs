@@ -43,6 +43,11 @@ pub struct ServeArgs {
     /// file events miss (network file systems, a replaced directory).
     #[arg(long, env = "CANSEND_POLL_INTERVAL", default_value = "1s", value_parser = parse_timeout)]
     pub poll_interval: Duration,
+    /// How many recent decided requests to keep in memory, to replay when
+    /// the rules change (`POST /v1/rules/validate`, reloads); 0 keeps none.
+    /// They are client data: held in memory only, shown to admins only.
+    #[arg(long, env = "CANSEND_REPLAY_CAPACITY", default_value_t = crate::recent::DEFAULT_CAPACITY, value_parser = parse_replay_capacity)]
+    pub replay_capacity: usize,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -56,6 +61,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("no_watch", &self.no_watch)
             .field("debounce", &self.debounce)
             .field("poll_interval", &self.poll_interval)
+            .field("replay_capacity", &self.replay_capacity)
             .finish()
     }
 }
@@ -101,6 +107,16 @@ pub fn parse_body_limit(s: &str) -> Result<usize, String> {
         Ok(0) => Err("the body limit must be at least 1 byte".into()),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{s}` is too large")),
+    }
+}
+
+/// A number of recent requests to keep: 0 … [`crate::recent::MAX_CAPACITY`].
+pub fn parse_replay_capacity(s: &str) -> Result<usize, String> {
+    let max = crate::recent::MAX_CAPACITY;
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        Ok(_) => Err(format!("at most {max} requests (replaying them is bounded by it)")),
+        Err(_) => Err(format!("`{s}` is not a number of requests (0 … {max}; 0 keeps none)")),
     }
 }
 
@@ -152,6 +168,14 @@ mod tests {
         // The variable's words (`CANSEND_NO_WATCH=1`) are tested on the
         // process in tests/http_reload.rs: the environment is per process.
         assert!(parse(&["--no-watch"]).is_ok_and(|a| a.no_watch));
+    }
+
+    #[test]
+    fn replay_capacity() {
+        assert_eq!(parse(&[]).map(|a| a.replay_capacity).ok(), Some(crate::recent::DEFAULT_CAPACITY));
+        assert_eq!(parse(&["--replay-capacity", "0"]).map(|a| a.replay_capacity).ok(), Some(0));
+        assert!(parse(&["--replay-capacity", "-1"]).is_err());
+        assert!(parse(&["--replay-capacity", "100001"]).is_err());
     }
 
     #[test]

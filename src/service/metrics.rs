@@ -108,7 +108,28 @@ impl Collector for RulesCollector {
             None,
             loaded.metric_type(),
         )?;
-        loaded.encode(m)
+        loaded.encode(m)?;
+
+        let recent = self.0.recent();
+        let capacity = ConstGauge::new(i64::try_from(recent.capacity()).unwrap_or(i64::MAX));
+        let m = encoder.encode_descriptor(
+            "replay_capacity",
+            "Decided requests kept for replay when the rules change (0: none)",
+            None,
+            capacity.metric_type(),
+        )?;
+        capacity.encode(m)?;
+        let offered = ConstCounter::new(recent.offered());
+        let m = encoder.encode_descriptor("replay_recorded", "Decided requests offered to the replay ring", None, offered.metric_type())?;
+        offered.encode(m)?;
+        let skipped = ConstCounter::new(recent.skipped());
+        let m = encoder.encode_descriptor(
+            "replay_skipped",
+            "Decided requests not kept for replay because their slot was busy",
+            None,
+            skipped.metric_type(),
+        )?;
+        skipped.encode(m)
     }
 }
 
@@ -193,5 +214,8 @@ mod tests {
         assert!(text.contains(r#"cansend_rule_reloads_total{outcome="applied"} 0"#), "{text}");
         assert!(text.contains("cansend_rules_degraded 0"), "{text}");
         assert!(text.contains("cansend_rules_loaded_timestamp_seconds "), "{text}");
+        assert!(text.contains("cansend_replay_capacity 1000"), "{text}");
+        assert!(text.contains("cansend_replay_recorded_total 0"), "{text}");
+        assert!(text.contains("cansend_replay_skipped_total 0"), "{text}");
     }
 }

@@ -45,7 +45,7 @@ pub use config::ServeArgs;
 pub use run::run;
 pub use state::{Admin, AppState, Limits};
 
-use api::{decide, ops, options, reload, rules};
+use api::{decide, ops, options, reload, rules, validate};
 
 /// The route templates of API v1 (also the `route` label of metrics).
 pub mod routes {
@@ -55,6 +55,7 @@ pub mod routes {
     pub const RULES: &str = "/v1/rules";
     pub const RELOAD: &str = "/v1/rules/reload";
     pub const RELOADS: &str = "/v1/rules/reloads";
+    pub const VALIDATE: &str = "/v1/rules/validate";
     pub const EVENTS: &str = "/v1/rules/events";
     pub const TENANT: &str = "/v1/tenants/{tenant}";
     pub const HEALTHZ: &str = "/healthz";
@@ -62,7 +63,8 @@ pub mod routes {
     pub const METRICS: &str = "/metrics";
     pub const OPENAPI: &str = "/openapi.json";
     /// Every route above.
-    pub const ALL: &[&str] = &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
+    pub const ALL: &[&str] =
+        &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, VALIDATE, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
 
     /// The template as a `'static` string (no allocation per request);
     /// `unmatched` for anything else.
@@ -86,6 +88,7 @@ pub fn router(app: AppState) -> Router {
         .route(routes::RULES, get(rules::rules))
         .route(routes::RELOAD, post(reload::reload))
         .route(routes::RELOADS, get(reload::reloads))
+        .route(routes::VALIDATE, post(validate::validate))
         .route(routes::EVENTS, get(reload::events))
         .route(routes::TENANT, get(rules::tenant))
         .route(routes::HEALTHZ, get(ops::healthz))

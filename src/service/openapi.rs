@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::api::{decide, ops, options, reload, rules};
+use super::api::{decide, ops, options, reload, rules, validate};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use super::api::{decide, ops, options, reload, rules};
         rules::tenant,
         reload::reload,
         reload::reloads,
+        validate::validate,
         reload::events,
         ops::healthz,
         ops::readyz,

@@ -23,7 +23,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
 
     let source = args.source();
-    let live = match Live::load(source.clone()) {
+    let live = match Live::load_with(source.clone(), args.replay_capacity) {
         Ok(l) => Arc::new(l),
         Err(e) => {
             for d in &e.diagnostics {
@@ -74,7 +74,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
-        tracing::info!(%addr, %revision, rules = %source, "serving");
+        tracing::info!(%addr, %revision, rules = %source, replay_capacity = args.replay_capacity, "serving");
         tokio::spawn(reload_on_sighup(live));
         match super::serve(listener, state, shutdown_signal()).await {
             Ok(()) => {

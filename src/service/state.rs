@@ -48,7 +48,8 @@ struct Shared {
     stopping: tokio::sync::watch::Sender<bool>,
 }
 
-/// Who may call the admin endpoints (`POST /v1/rules/reload`).
+/// Who may call the admin endpoints (`POST /v1/rules/reload`,
+/// `POST /v1/rules/validate`).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub enum Admin {
     /// No token configured: loopback peers only.

@@ -67,7 +67,13 @@ impl Server {
 
     /// The server on an already loaded (and perhaps watched) rule set.
     pub async fn start_live(live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        Self::start_live_on("127.0.0.1:0", live, limits, admin).await
+    }
+
+    /// [`Server::start_live`] listening on `listen` (`0.0.0.0:0` to be
+    /// reached on a non-loopback address too); `base` is on loopback.
+    pub async fn start_live_on(listen: &str, live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
+        let listener = tokio::net::TcpListener::bind(listen).await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::with_admin(live.clone(), limits, admin);
@@ -75,7 +81,8 @@ impl Server {
             let _ = rx.await;
         }));
         let client = reqwest::Client::builder().no_proxy().build().expect("client");
-        Self { base: format!("http://{addr}"), addr, client, live, shutdown: Some(tx), handle: Some(handle) }
+        let base = format!("http://127.0.0.1:{}", addr.port());
+        Self { base, addr, client, live, shutdown: Some(tx), handle: Some(handle) }
     }
 
     /// Ask the server to stop; returns its task, which ends once in-flight

@@ -5,6 +5,10 @@
 //! against the rules ([`request::bind`]) — so every problem is a 422 with a
 //! pointer. A batch decides every item against the one snapshot loaded
 //! at its start; a bad item gets its problem in place.
+//!
+//! Every request (and batch item) that was decided is then moved into the
+//! ring of recent requests ([`crate::recent`]) — a move, not a copy, and
+//! never a wait — for replay when the rules change.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
@@ -78,27 +82,29 @@ fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Pr
 }
 
 /// One `POST /v1/can-send` body decided against `rs` — the decision, or
-/// the problem (400 or 422) the API answers. `now` (ms since the epoch) is
-/// the instant of a request without `at`. `cansend eval` answers with it
-/// too, so the command line and the API cannot drift apart.
-pub fn answer(rs: &RuleSet, bytes: &[u8], explain: bool, now: i64) -> Result<DecisionBody, Problem> {
+/// the problem (400 or 422) the API answers — and the decoded request.
+/// `now` (ms since the epoch) is the instant of a request without `at`.
+/// `cansend eval` answers with it too, so the command line and the API
+/// cannot drift apart.
+pub fn answer(rs: &RuleSet, bytes: &[u8], explain: bool, now: i64) -> Result<(DecisionBody, CanSendRequest), Problem> {
     match body::decode_fast::<CanSendRequest>(bytes) {
-        Some(r) => decide_decoded(rs, &r, explain, now),
-        None => decide(rs, &body::parse(bytes)?, explain, now),
+        Some(r) => decide_decoded(rs, &r, now, explain).map(|d| (d, r)),
+        None => decide(rs, &body::parse(bytes)?, now, explain),
     }
     .map_err(Problem::invalid)
 }
 
-/// Decode, bind and decide one request (a JSON value) against `rs`.
-fn decide(rs: &RuleSet, v: &Json, explain: bool, now: i64) -> Result<DecisionBody, Vec<FieldError>> {
+/// Decode, bind and decide one request (a JSON value) against `rs` at
+/// `now`; the decoded request comes back with the answer.
+fn decide(rs: &RuleSet, v: &Json, now: i64, explain: bool) -> Result<(DecisionBody, CanSendRequest), Vec<FieldError>> {
     body::expect_object(v)?;
-    let input = request::parse(rs, v, now)?;
-    let decision = evaluate(rs, &input, explain);
-    Ok(render(rs, &input, &decision))
+    let r = request::decode(v)?;
+    let answer = decide_decoded(rs, &r, now, explain)?;
+    Ok((answer, r))
 }
 
-/// Bind and decide one decoded request against `rs`.
-fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, explain: bool, now: i64) -> Result<DecisionBody, Vec<FieldError>> {
+/// Bind and decide one decoded request against `rs` at `now`.
+fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, now: i64, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
     let input = request::bind(rs, r, now)?;
     let decision = evaluate(rs, &input, explain);
     Ok(render(rs, &input, &decision))
@@ -134,7 +140,9 @@ pub async fn can_send(
     let explain = explain(query)?;
     let bytes = body::bytes(req, &app.limits()).await?;
     let snap = app.snapshot();
-    let answer = answer(&snap.rules, &bytes, explain, crate::now_ms())?;
+    let now = crate::now_ms();
+    let (answer, r) = answer(&snap.rules, &bytes, explain, now)?;
+    app.live().recent().record(r, now, bytes.len());
     app.metrics().decision(answer.allowed);
     Ok(json(StatusCode::OK, &answer))
 }
@@ -169,7 +177,7 @@ pub async fn batch(
     };
     let snap = app.snapshot();
     let rs = &snap.rules;
-    let now = crate::now_ms();
+    let (now, recent) = (crate::now_ms(), app.live().recent());
     let answer = |i: usize, result: Result<DecisionBody, Vec<FieldError>>| match result {
         Ok(d) => {
             app.metrics().decision(d.allowed);
@@ -180,7 +188,22 @@ pub async fn batch(
     // Fast path when every item has the right shape; else item by item.
     let decisions: Vec<BatchItem> = match body::decode_fast::<FastBatch>(&bytes) {
         Some(batch) if batch.requests.len() > MAX_BATCH => return Err(too_many(batch.requests.len())),
-        Some(batch) => batch.requests.iter().enumerate().map(|(i, r)| answer(i, decide_decoded(rs, &r.0, explain, now))).collect(),
+        Some(batch) => {
+            // Each item's size as received, on average.
+            let size = bytes.len() / batch.requests.len().max(1);
+            batch
+                .requests
+                .into_iter()
+                .enumerate()
+                .map(|(i, request::strict::Obj(r))| {
+                    let result = decide_decoded(rs, &r, now, explain);
+                    if result.is_ok() {
+                        recent.record(r, now, size);
+                    }
+                    answer(i, result)
+                })
+                .collect()
+        }
         None => {
             let v = body::parse(&bytes)?;
             body::expect_object(&v).map_err(Problem::invalid)?;
@@ -188,7 +211,14 @@ pub async fn batch(
             if batch.requests.len() > MAX_BATCH {
                 return Err(too_many(batch.requests.len()));
             }
-            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decide(rs, item, explain, now))).collect()
+            let size = bytes.len() / batch.requests.len().max(1);
+            let decided = |item: &Json| {
+                decide(rs, item, now, explain).map(|(d, r)| {
+                    recent.record(r, now, size);
+                    d
+                })
+            };
+            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decided(item))).collect()
         }
     };
     Ok(json(StatusCode::OK, &BatchBody { decisions, revision: rs.revision.to_string() }))

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod options;
 pub mod reload;
 pub mod rules;
+pub mod validate;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -7,6 +7,12 @@
 //! same content hash, swap when all is good, keep serving and report when
 //! not — is [`crate::reload::Live::reload`]'s business, shared with the
 //! watcher and SIGHUP.
+//!
+//! An applied reload carries its [`Impact`] on the recent requests. Its
+//! samples are requests as clients sent them — client data — so they are
+//! shown to admins only: in the answer of `POST /v1/rules/reload`, and in
+//! `GET /v1/rules/reloads` when the caller passes the admin check. Other
+//! callers of the history, and every event stream, get the counts alone.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -21,6 +27,7 @@ use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::json;
+use crate::impact::Impact;
 use crate::reload::{Outcome, ReloadRecord};
 use crate::service::admin;
 use crate::service::problem::Problem;
@@ -40,6 +47,10 @@ pub struct ReloadBody {
     /// longer (the files went back to the serving revision).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cleared: Option<String>,
+    /// With `applied`: the recent requests decided by `previous` and by
+    /// `revision`, samples included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
 }
 
 /// Reload the rules now. Admin.
@@ -76,11 +87,12 @@ pub async fn reload(State(app): State<AppState>, req: Request) -> Response {
     };
     match outcome {
         Outcome::Unchanged { revision, cleared } => {
-            json(StatusCode::OK, &ReloadBody { outcome: "unchanged".into(), revision, previous: None, cleared })
+            json(StatusCode::OK, &ReloadBody { outcome: "unchanged".into(), revision, previous: None, cleared, impact: None })
         }
-        Outcome::Applied { previous, revision } => {
-            json(StatusCode::OK, &ReloadBody { outcome: "applied".into(), revision, previous: Some(previous), cleared: None })
-        }
+        Outcome::Applied { previous, revision, impact } => json(
+            StatusCode::OK,
+            &ReloadBody { outcome: "applied".into(), revision, previous: Some(previous), cleared: None, impact: Some(impact) },
+        ),
         Outcome::Rejected { serving, rejected } => {
             let n = rejected.errors.iter().filter(|d| d.is_error()).count();
             let detail = format!("the rule files did not load ({n} error(s)); revision {serving} keeps serving");
@@ -101,16 +113,26 @@ pub struct ReloadsBody {
     pub revision: String,
     /// The last reloads that applied or rejected a revision, newest first
     /// (at most 100; reloads that found nothing new are not kept, unless
-    /// they cleared a rejection).
+    /// they cleared a rejection). An `applied` one carries its `impact`.
     pub reloads: Vec<ReloadRecord>,
+    /// `true` when the impacts' samples (requests as clients sent them)
+    /// were left out: the caller did not pass the admin check.
+    pub samples_withheld: bool,
 }
 
-/// The last reloads: which revision replaced which, and the rejected ones
-/// with their errors.
+/// The last reloads: which revision replaced which with what impact on the
+/// recent requests, and the rejected ones with their errors. Open to all;
+/// the impacts' samples only to admins.
 #[utoipa::path(get, path = "/v1/rules/reloads", tag = "rules", responses((status = 200, body = ReloadsBody)))]
-pub async fn reloads(State(app): State<AppState>) -> Response {
+pub async fn reloads(State(app): State<AppState>, req: Request) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let admin = admin::check(app.admin(), peer, req.headers()).is_ok();
     let revision = app.snapshot().rules.revision.to_string();
-    json(StatusCode::OK, &ReloadsBody { revision, reloads: app.live().history() })
+    let mut reloads = app.live().history();
+    if !admin {
+        reloads = reloads.iter().map(ReloadRecord::without_samples).collect();
+    }
+    json(StatusCode::OK, &ReloadsBody { revision, reloads, samples_withheld: !admin })
 }
 
 /// Server-sent events: one `revision` event on connecting (the revision
@@ -160,6 +182,7 @@ fn record_event(record: &ReloadRecord) -> Event {
         // Sent only when it ends a rejection (a broken edit reverted).
         Outcome::Unchanged { revision, .. } => ("recovered", revision),
     };
-    let data = serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned());
+    // Counts only: event streams are open to all (see the module docs).
+    let data = serde_json::to_string(&record.without_samples()).unwrap_or_else(|_| "{}".to_owned());
     Event::default().event(name).id(id.clone()).data(data)
 }
