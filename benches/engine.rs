@@ -1,7 +1,7 @@
 //! Engine benchmarks (criterion). `cargo bench --bench engine`.
 //!
-//! - `decide/<shape>`: evaluate a bound request (the engine alone), plain
-//!   and with `explain`.
+//! - `decide/<shape>`, `decide_explain/<shape>`: evaluate a bound request
+//!   (the engine alone), plain and with `explain`.
 //! - `bind_decide/<shape>`: decode-free binding + evaluation from the typed
 //!   request, the fair comparison with `floor/<shape>`, the hand-written
 //!   SPEC §1 function on the same typed request.
@@ -26,56 +26,76 @@ use common::*;
 
 fn decide(c: &mut Criterion) {
     let rs = load_builtin(NOW).expect("builtin").rules;
+    let data = floor_data();
+    let mut cases = Vec::new();
     for (name, body) in shapes() {
         let req: CanSendRequest = request::decode(&body).expect("decode");
         let input = request::bind(&rs, &req, NOW).expect("bind");
-        // The floor encodes the default tenant: there it must agree with the
-        // engine, or the comparison means nothing.
+        // The floors must agree with the engine, or comparing them means
+        // nothing: the constant one on the default tenant, the data-driven
+        // one on every tenant.
+        let answer = cansend::decision::render(&rs, &input, &evaluate(&rs, &input, false));
+        let engine = sorted(answer.violations.iter().map(|v| v.code.as_str()));
         if body["tenant"].as_str().unwrap_or("default") == "default" {
-            let answer = cansend::decision::render(&rs, &input, &evaluate(&rs, &input, false));
-            let mut engine: Vec<String> = answer.violations.iter().map(|v| v.code.clone()).collect();
             let mut by_hand = Vec::new();
             floor(&req, &mut by_hand);
-            let mut by_hand: Vec<String> = by_hand.into_iter().map(str::to_owned).collect();
-            engine.sort();
-            by_hand.sort();
-            assert_eq!(engine, by_hand, "{name}: the floor and the engine disagree");
+            assert_eq!(engine, sorted(by_hand), "{name}: the floor and the engine disagree");
         }
-        c.bench_function(&format!("decide/{name}"), |b| b.iter(|| evaluate(black_box(&rs), black_box(&input), false)));
-        c.bench_function(&format!("decide_explain/{name}"), |b| b.iter(|| evaluate(black_box(&rs), black_box(&input), true)));
-        c.bench_function(&format!("bind_decide/{name}"), |b| {
+        let mut by_hand = Vec::new();
+        floor_any(&data, &req, &mut by_hand);
+        assert_eq!(engine, sorted(by_hand), "{name}: the data-driven floor and the engine disagree");
+        cases.push((name, req, input));
+    }
+    // One group per way of deciding, one benchmark per request shape:
+    // target/criterion/<group>/<shape> (read by scripts/bench_table.py).
+    let mut g = c.benchmark_group("decide");
+    for (name, _, input) in &cases {
+        g.bench_function(*name, |b| b.iter(|| evaluate(black_box(&rs), black_box(input), false)));
+    }
+    g.finish();
+    let mut g = c.benchmark_group("decide_explain");
+    for (name, _, input) in &cases {
+        g.bench_function(*name, |b| b.iter(|| evaluate(black_box(&rs), black_box(input), true)));
+    }
+    g.finish();
+    let mut g = c.benchmark_group("bind_decide");
+    for (name, req, _) in &cases {
+        g.bench_function(*name, |b| {
             b.iter(|| {
-                let input = request::bind(black_box(&rs), black_box(&req), NOW).expect("bind");
+                let input = request::bind(black_box(&rs), black_box(req), NOW).expect("bind");
                 evaluate(&rs, &input, false)
             })
         });
-        let data = floor_data();
-        {
-            // The data-driven floor covers every shipped tenant.
-            let answer = cansend::decision::render(&rs, &input, &evaluate(&rs, &input, false));
-            let mut engine: Vec<String> = answer.violations.iter().map(|v| v.code.clone()).collect();
-            let mut by_hand = Vec::new();
-            floor_any(&data, &req, &mut by_hand);
-            let mut by_hand: Vec<String> = by_hand.into_iter().map(str::to_owned).collect();
-            engine.sort();
-            by_hand.sort();
-            assert_eq!(engine, by_hand, "{name}: the data-driven floor and the engine disagree");
-        }
-        c.bench_function(&format!("floor_data/{name}"), |b| {
+    }
+    g.finish();
+    let mut g = c.benchmark_group("floor_data");
+    for (name, req, _) in &cases {
+        g.bench_function(*name, |b| {
             b.iter(|| {
                 let mut out = Vec::new();
-                floor_any(black_box(&data), black_box(&req), &mut out);
-                out
-            })
-        });
-        c.bench_function(&format!("floor/{name}"), |b| {
-            b.iter(|| {
-                let mut out = Vec::new();
-                floor(black_box(&req), &mut out);
+                floor_any(black_box(&data), black_box(req), &mut out);
                 out
             })
         });
     }
+    g.finish();
+    let mut g = c.benchmark_group("floor");
+    for (name, req, _) in &cases {
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                floor(black_box(req), &mut out);
+                out
+            })
+        });
+    }
+    g.finish();
+}
+
+fn sorted<'a>(codes: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = codes.into_iter().collect();
+    v.sort_unstable();
+    v
 }
 
 fn tenants(c: &mut Criterion) {

@@ -260,7 +260,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn present(&self, f: Field) -> bool {
+    pub(super) fn present(&self, f: Field) -> bool {
         match self.read(f) {
             Val::Absent => false,
             Val::Str(s) => !s.trim().is_empty(),

@@ -87,6 +87,30 @@ pub(super) enum Node {
         field: Field,
         sym: u32,
     },
+    /// A field is a member of the set another field holds
+    /// (`action: { in: $role.actions }`).
+    InField {
+        field: Field,
+        set: Field,
+    },
+    /// `present: true` (given, and not blank text); `expect: false` for
+    /// `present: false` and `blank: true`.
+    Present {
+        field: Field,
+        expect: bool,
+    },
+    /// A number against a constant.
+    IntConst {
+        field: Field,
+        op: Op,
+        rhs: i64,
+    },
+    /// A number against another field's number (`$channel.max_file_size`).
+    IntField {
+        field: Field,
+        op: Op,
+        rhs: Field,
+    },
     /// Anything else, as written, for the interpreter.
     Leaf(Cond),
 }
@@ -166,6 +190,8 @@ fn fold(c: &Cond, channel: u32) -> Folded {
         // `present`/`blank`/`empty` of the channel: a channel is always given.
         Cond::Present { field: Field::Channel, expect, .. } => Folded::Const(*expect),
         Cond::Blank { field: Field::Channel, expect, .. } => Folded::Const(!*expect),
+        Cond::Present { field, expect, .. } => Folded::Node(Node::Present { field: *field, expect: *expect }),
+        Cond::Blank { field, expect, .. } => Folded::Node(Node::Present { field: *field, expect: !*expect }),
         _ => Folded::Node(Node::Leaf(c.clone())),
     }
 }
@@ -199,6 +225,13 @@ fn cmp(c: &Cond, field: Field, op: Op, rhs: &Operand, channel: u32) -> Folded {
             Folded::Node(if op == Op::In { has } else { Node::Not(Box::new(has)) })
         }
         (None, Some(r)) => specialise(c, field, op, r),
+        (None, None) => match (op, rhs) {
+            (Op::In, Operand::Field(set)) => Folded::Node(Node::InField { field, set: *set }),
+            (Op::NotIn, Operand::Field(set)) => not(Node::InField { field, set: *set }),
+            // Ordering is numeric by the type check; equality is not.
+            (Op::Lt | Op::Le | Op::Gt | Op::Ge, Operand::Field(rhs)) => Folded::Node(Node::IntField { field, op, rhs: *rhs }),
+            _ => leaf(c),
+        },
         _ => leaf(c),
     }
 }
@@ -214,6 +247,7 @@ fn specialise(c: &Cond, field: Field, op: Op, r: Val<'_>) -> Folded {
         (Op::NotIn, Val::Syms(bits)) => return not(Node::SymIn { field, bits }),
         (Op::Contains, Val::Sym(sym)) => Node::HasSym { field, sym },
         (Op::NotContains, Val::Sym(sym)) => return not(Node::HasSym { field, sym }),
+        (Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge, Val::Int(rhs)) => Node::IntConst { field, op, rhs },
         _ => return leaf(c),
     };
     Folded::Node(node)
@@ -263,7 +297,32 @@ fn node(ctx: &Ctx<'_>, n: &Node) -> bool {
         Node::Bool { field, expect } => matches!(ctx.read(*field), Val::Bool(b) if b == *expect),
         Node::SymIn { field, bits } => matches!(ctx.read(*field), Val::Sym(s) if s < 64 && bits & (1u64 << s) != 0),
         Node::HasSym { field, sym } => Val::Sym(*sym).is_in(ctx.read(*field)),
+        Node::InField { field, set } => ctx.read(*field).is_in(ctx.read(*set)),
+        Node::Present { field, expect } => ctx.present(*field) == *expect,
+        Node::IntConst { field, op, rhs } => match ctx.read(*field) {
+            // As the interpreter: equality of ints only, order of any number.
+            Val::Int(l) => order(l, *op, *rhs),
+            Val::Time(l) if !matches!(op, Op::Eq | Op::Ne) => order(l, *op, *rhs),
+            _ => *op == Op::Ne,
+        },
+        Node::IntField { field, op, rhs } => match (ctx.read(*field).number(), ctx.read(*rhs).number()) {
+            (Some(l), Some(r)) => order(l, *op, r),
+            _ => false,
+        },
         Node::Leaf(c) => ctx.cond(c, &mut ()),
+    }
+}
+
+#[inline]
+fn order(l: i64, op: Op, r: i64) -> bool {
+    match op {
+        Op::Eq => l == r,
+        Op::Ne => l != r,
+        Op::Lt => l < r,
+        Op::Le => l <= r,
+        Op::Gt => l > r,
+        Op::Ge => l >= r,
+        _ => false,
     }
 }
 
