@@ -100,6 +100,33 @@ async fn several_binding_errors_are_all_reported() {
 }
 
 #[tokio::test]
+async fn several_shape_errors_are_all_reported() {
+    // Three typos and a negative size: one answer names them all.
+    let s = Server::start().await;
+    let body = with(
+        base(),
+        &[
+            ("/client/blockd", json!(true)),
+            ("/sender/x", json!(1)),
+            ("/message/txt", json!("hi")),
+            ("/message/attachments", json!([{ "name": "a.pdf", "size": -1 }])),
+        ],
+    );
+    let a = s.post("/v1/can-send", &body).await;
+    for p in ["/client/blockd", "/sender/x", "/message/txt", "/message/attachments/0/size"] {
+        assert_problem(&a, 422, Some(p));
+    }
+    assert_eq!(a.json["errors"].as_array().map(Vec::len), Some(4), "one error per problem: {}", a.text);
+    let typo = a.json["errors"].as_array().into_iter().flatten().find(|e| e["pointer"] == "/client/blockd").cloned().unwrap_or_default();
+    assert!(typo["message"].as_str().is_some_and(|m| m.contains("blocked")), "a hint: {typo}");
+    // send-options too.
+    let o = json!({ "sender": { "role": "agent", "x": 1 }, "client": { "status": "existing", "blockd": true } });
+    let a = s.post("/v1/send-options", &o).await;
+    assert_problem(&a, 422, Some("/sender/x"));
+    assert_problem(&a, 422, Some("/client/blockd"));
+}
+
+#[tokio::test]
 async fn send_options_is_as_strict() {
     let s = Server::start().await;
     let ok = json!({ "sender": { "role": "agent" }, "client": { "status": "existing" } });

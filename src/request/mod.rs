@@ -10,6 +10,7 @@
 //! Unknown names in `client.channels` are dropped, not refused: a client's
 //! history outlives a retired channel (SPEC §4.1).
 
+pub mod shape;
 pub mod strict;
 
 use serde::{Deserialize, Serialize};
@@ -145,9 +146,23 @@ pub struct AttachmentIn {
     pub size: u64,
 }
 
-/// Decode a JSON value into a request, or say where its shape is wrong.
+/// Decode a JSON value into a request, or say where its shape is wrong —
+/// every place (see [`shape`]).
 pub fn decode(v: &Json) -> Result<CanSendRequest, Vec<FieldError>> {
-    decode_as(v)
+    decode_all(v)
+}
+
+/// Decode a strict body type; on failure, serde's error first, then every
+/// other problem the type's JSON Schema finds, one per pointer.
+pub fn decode_all<T: serde::de::DeserializeOwned + utoipa::ToSchema>(v: &Json) -> Result<T, Vec<FieldError>> {
+    decode_as(v).map_err(|mut errs| {
+        for e in shape::errors::<T>(v) {
+            if !errs.iter().any(|x| x.pointer == e.pointer) {
+                errs.push(e);
+            }
+        }
+        errs
+    })
 }
 
 /// Decode any strict body type, with a pointer on failure.

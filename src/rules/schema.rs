@@ -47,28 +47,43 @@ fn validators() -> &'static HashMap<&'static str, Compiled> {
 /// Check `value` against the schema of `kind`; every violation is returned.
 pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
     match validators().get(kind) {
-        Some(Ok((v, schema))) => v
-            .iter_errors(value)
-            .map(|e| {
-                let mut pointer = e.instance_path().as_str().to_owned();
-                let mut hint = None;
+        Some(Ok((v, schema))) => errors(v, schema, value),
+        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None }],
+        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`"), hint: None }],
+    }
+}
+
+/// Every violation of `value` against `schema` (compiled as `validator`),
+/// each pointing at what is wrong: a misspelt or missing key at the key
+/// itself, not at the object around it.
+pub fn errors(validator: &jsonschema::Validator, schema: &serde_json::Value, value: &serde_json::Value) -> Vec<SchemaError> {
+    use jsonschema::error::ValidationErrorKind;
+    validator
+        .iter_errors(value)
+        .map(|e| {
+            let mut pointer = e.instance_path().as_str().to_owned();
+            let mut hint = None;
+            match e.kind() {
                 // One unexpected key (a typo such as `gte` or `decription`):
                 // point at the key itself, and suggest the closest allowed one.
-                if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = e.kind()
-                    && let [key] = unexpected.as_slice()
-                {
+                ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
+                    let key = unexpected.first().map(String::as_str).unwrap_or_default();
                     pointer = join(&pointer, key);
                     let allowed = allowed_keys(schema, e.schema_path().as_str());
                     if !allowed.is_empty() {
                         hint = did_you_mean(key, allowed.iter().copied()).or_else(|| Some(one_of(allowed.iter().copied())));
                     }
                 }
-                SchemaError { pointer, message: e.to_string(), hint }
-            })
-            .collect(),
-        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None }],
-        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`"), hint: None }],
-    }
+                ValidationErrorKind::Required { property } => {
+                    if let Some(key) = property.as_str() {
+                        pointer = join(&pointer, key);
+                    }
+                }
+                _ => {}
+            }
+            SchemaError { pointer, message: e.to_string(), hint }
+        })
+        .collect()
 }
 
 /// The keys `properties` allows at the schema node whose `additionalProperties`

@@ -74,7 +74,7 @@ fn bind(rs: &RuleSet, r: SendOptionsRequest, now: i64) -> Result<crate::engine::
 pub async fn send_options_handler(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
     let v = body::json(req, &app.limits()).await?;
     body::expect_object(&v).map_err(Problem::invalid)?;
-    let r: SendOptionsRequest = request::decode_as(&v).map_err(Problem::invalid)?;
+    let r: SendOptionsRequest = request::decode_all(&v).map_err(Problem::invalid)?;
     let snap = app.snapshot();
     let input = bind(&snap.rules, r, crate::now_ms())?;
     Ok(json(StatusCode::OK, &send_options(&snap.rules, &input)))

@@ -1,0 +1,102 @@
+//! Every shape problem of a request at once.
+//!
+//! Strict decoding (serde, `deny_unknown_fields`) stops at the first
+//! problem. A caller with three typos should not need three round trips, so
+//! when decoding fails the body is also checked against the JSON Schema of
+//! the request type — the very schema the OpenAPI document publishes,
+//! generated from the same types (`utoipa`), so the two cannot disagree
+//! about what a field is — and every violation is reported with its
+//! pointer. Only on the error path: a valid request is decoded by serde
+//! alone.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
+
+use super::FieldError;
+use crate::rules::schema;
+
+type Compiled = Option<Arc<(jsonschema::Validator, Json)>>;
+
+/// The schema of `T` with every schema it refers to, compiled once.
+fn compiled<T: ToSchema>() -> Compiled {
+    static CACHE: OnceLock<Mutex<HashMap<String, Compiled>>> = OnceLock::new();
+    let name = T::name().into_owned();
+    let mut cache = CACHE.get_or_init(Default::default).lock().ok()?;
+    cache
+        .entry(name.clone())
+        .or_insert_with(|| {
+            let mut parts = Vec::new();
+            T::schemas(&mut parts);
+            let mut schemas = serde_json::Map::new();
+            for (n, s) in parts {
+                schemas.insert(n, serde_json::to_value(s).ok()?);
+            }
+            schemas.insert(name.clone(), serde_json::to_value(T::schema()).ok()?);
+            let root = json!({ "$ref": format!("#/components/schemas/{name}"), "components": { "schemas": schemas } });
+            let validator = jsonschema::validator_for(&root).ok()?;
+            Some(Arc::new((validator, root)))
+        })
+        .clone()
+}
+
+/// The schema's view of what is wrong with `v` as a `T` (empty when the
+/// schema cannot be built, or finds nothing).
+pub fn errors<T: ToSchema>(v: &Json) -> Vec<FieldError> {
+    let Some(c) = compiled::<T>() else { return Vec::new() };
+    let (validator, root) = &*c;
+    schema::errors(validator, root, v)
+        .into_iter()
+        .map(|e| {
+            // Say it as serde does: "unknown field `blockd`".
+            let message = match e.message.strip_prefix("Additional properties are not allowed (") {
+                Some(_) => format!("unknown field `{}`", last_segment(&e.pointer)),
+                None => e.message,
+            };
+            let message = match e.hint {
+                Some(h) => format!("{message}; {h}"),
+                None => message,
+            };
+            FieldError { pointer: e.pointer, message }
+        })
+        .collect()
+}
+
+/// The last key of a JSON pointer, unescaped.
+fn last_segment(pointer: &str) -> String {
+    pointer.rsplit('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::CanSendRequest;
+
+    #[test]
+    fn every_problem_has_its_pointer() {
+        let v = json!({"sender": {"role": "agent", "x": 1}, "client": {"status": "existing", "blockd": 1, "blocked": "yes"},
+                       "channel": "vk", "message": {"txt": "", "attachments": [{"name": "a", "size": -1}]}});
+        let errs = errors::<CanSendRequest>(&v);
+        let pointers: Vec<&str> = errs.iter().map(|e| e.pointer.as_str()).collect();
+        for p in ["/sender/x", "/client/blockd", "/client/blocked", "/message/txt", "/message/attachments/0/size"] {
+            assert!(pointers.contains(&p), "{p} in {errs:?}");
+        }
+        let typo = errs.iter().find(|e| e.pointer == "/client/blockd").map(|e| e.message.as_str());
+        assert_eq!(typo, Some("unknown field `blockd`; did you mean `blocked`?"));
+        let missing = errors::<CanSendRequest>(&json!({"sender": {}, "client": {"status": "new"}, "message": {}}));
+        let pointers: Vec<&str> = missing.iter().map(|e| e.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/sender/role") && pointers.contains(&"/channel"), "{missing:?}");
+    }
+
+    #[test]
+    fn a_valid_request_has_no_schema_errors() {
+        let v = json!({"tenant": "t", "sender": {"role": "agent", "id": null, "attributes": {"vip": true}}, "action": "send",
+                       "at": "2026-11-20T09:30:00Z", "client": {"status": "existing", "channels": ["x"], "email": null},
+                       "channel": "vk", "thread": {"tags": []},
+                       "message": {"text": "hi", "template": {"name": "t", "header": null}, "attachments": [{"name": "a", "size": 0}]}});
+        assert!(errors::<CanSendRequest>(&v).is_empty(), "{:?}", errors::<CanSendRequest>(&v));
+        assert!(crate::request::decode(&v).is_ok());
+    }
+}
