@@ -165,6 +165,39 @@ fn table() -> Vec<Case> {
         case("YAML with a second document", ("zz-two-docs.yaml", "kind: rules\nrules: []\n---\nkind: rules\n".into()), |f, _| {
             Want::line_col(f, 3, 1, "found a second `---`")
         }),
+        // Repeated keys: refused in YAML as in TOML, at the second key, naming the rule.
+        case(
+            "a setting repeated in a YAML tenant file",
+            edit("tenants/demo-tags.yaml", "  tags_required: true\n", "  tags_required: true\n  tags_required: false\n"),
+            |f, t| {
+                Want::at(f, t, "tags_required: false", "duplicate key `tags_required`")
+                    .rule("demo-tags")
+                    .hint(&format!("`tags_required` is first set at line {}", pos(t, "tags_required: true").0))
+            },
+        ),
+        case(
+            "two `deny:` keys in one rule",
+            edit("eligibility.yaml", "    deny: client.blocked\n", "    deny: client.blocked\n    deny: client.active_thread\n"),
+            |f, t| {
+                Want::at(f, t, "deny: client.active_thread\n    code: client_blocked", "duplicate key `deny`")
+                    .rule("client-not-blocked")
+                    .hint("a key may be set once in a mapping")
+            },
+        ),
+        case(
+            "a channel declared twice in the catalog (YAML)",
+            edit("catalog.yaml", "  viber: { title: Viber }\n", "  viber: { title: Viber }\n  viber: { title: Viber again }\n"),
+            |f, t| Want::at(f, t, "viber: { title: Viber again }", "duplicate key `viber`").hint("first set at line"),
+        ),
+        case(
+            "a setting repeated in a TOML tenant file",
+            edit("tenants/demo-limits.toml", "connected = false\n", "connected = false\nconnected = true\n"),
+            |f, t| {
+                Want::at(f, t, "connected = true", "duplicate key `connected`")
+                    .rule("demo-limits")
+                    .hint(&format!("`connected` is first set at line {}", pos(t, "connected = false").0))
+            },
+        ),
         // Kinds.
         case("unknown kind", ("zz-kind.yaml", "kind: rule\nrules: []\n".into()), |f, t| {
             Want::at(f, t, "kind", "unknown kind `rule`").hint("did you mean `rules`?")
@@ -542,6 +575,25 @@ fn errors_in_a_syntax_broken_file_and_in_other_files_are_reported_together() {
         ],
     );
     assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 3, "{}", listing(&diags));
+}
+
+/// A repeated key does not stop its file: the first value is kept and the
+/// rest is checked, so a typo further down is reported in the same load.
+#[test]
+fn a_repeated_key_does_not_hide_the_other_errors_of_its_file() {
+    let (path, text) = edit("eligibility.yaml", "    deny: client.blocked\n", "    deny: client.blocked\n    deny: client.active_thread\n");
+    let text = text.replacen("deny: { channel.connected: false }", "deny: { channel.conected: false }", 1);
+    let files = with(&[(path, text.clone())]);
+    let diags = load_err(&files);
+    assert_wants(
+        &diags,
+        &[
+            Want::at(path, &text, "deny: client.active_thread\n    code: client_blocked", "duplicate key `deny`")
+                .rule("client-not-blocked"),
+            Want::at(path, &text, "channel.conected", "unknown channel setting `channel.conected`").rule("channel-connected"),
+        ],
+    );
+    assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 2, "{}", listing(&diags));
 }
 
 // ---------------------------------------------------------------- mutations

@@ -2,6 +2,9 @@
 //! extension), locate, read `kind`, enforce that kind's schema. A file that
 //! fails here is reported and left out of compilation; the load as a whole
 //! still fails, but the compiler can report problems in the other files.
+//!
+//! A repeated key is reported but does not stop the file: the tree keeps
+//! the first value, so the file is checked and compiled like any other.
 
 use super::diag::{Diagnostic, Pos, did_you_mean, one_of};
 use super::locate::Locator;
@@ -19,11 +22,30 @@ pub struct ParsedFile {
     pub sha256: String,
 }
 
-/// Parse and schema-check one file.
-pub fn parse(file: &SourceFile) -> Result<ParsedFile, Vec<Diagnostic>> {
+/// Parse and schema-check one file: the file when it can be compiled, and
+/// its diagnostics (a file can have both: a repeated key).
+pub fn parse(file: &SourceFile) -> (Option<ParsedFile>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let parsed = parse_checked(file, &mut diags);
+    match parsed {
+        Ok(f) => (Some(f), diags),
+        Err(mut e) => {
+            diags.append(&mut e);
+            (None, diags)
+        }
+    }
+}
+
+fn parse_checked(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Result<ParsedFile, Vec<Diagnostic>> {
     let path = file.path.as_str();
     let parsed = if path.ends_with(".toml") { toml::parse(&file.text) } else { yaml::parse(&file.text) };
-    let (value, locator) = parsed.map_err(|e| vec![Diagnostic::error(path, e.pos, e.message)])?;
+    let (value, locator, repeats) = parsed.map_err(|e| vec![Diagnostic::error(path, e.pos, e.message).with_hint(e.hint)])?;
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    for r in &repeats {
+        diags.push(
+            Diagnostic::error(path, r.pos, r.message()).with_rule(owner(kind, &value, &r.pointer).as_deref()).with_hint(Some(r.hint())),
+        );
+    }
     let kind = match value.get("kind") {
         Some(serde_json::Value::String(k)) => k.clone(),
         Some(_) => return Err(vec![Diagnostic::error(path, locator.locate("/kind"), "`kind` must be a string")]),

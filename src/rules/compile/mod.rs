@@ -65,12 +65,11 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
     // them: those checks are skipped (see below) rather than reported.
     let mut unparsed: Vec<&SourceFile> = Vec::new();
     for src in sources {
-        match load::parse(src) {
-            Ok(f) => b.files.push(f),
-            Err(d) => {
-                b.diags.extend(d);
-                unparsed.push(src);
-            }
+        let (file, diags) = load::parse(src);
+        b.diags.extend(diags);
+        match file {
+            Some(f) => b.files.push(f),
+            None => unparsed.push(src),
         }
     }
     b.partial = !unparsed.is_empty() || !b.diags.is_empty();
