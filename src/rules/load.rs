@@ -48,7 +48,7 @@ fn parse_checked(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Result<Parse
     }
     let kind = match value.get("kind") {
         Some(serde_json::Value::String(k)) => k.clone(),
-        Some(_) => return Err(vec![Diagnostic::error(path, locator.locate("/kind"), "`kind` must be a string")]),
+        Some(_) => return Err(vec![Diagnostic::error(path, locator.locate_value("/kind"), "`kind` must be a string")]),
         None if value.is_null() => {
             return Err(vec![
                 Diagnostic::error(path, Pos::new(1, 1), "empty rule file")
@@ -64,7 +64,7 @@ fn parse_checked(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Result<Parse
     };
     if !KINDS.contains(&kind.as_str()) {
         let hint = did_you_mean(&kind, KINDS.iter().copied()).or_else(|| Some(one_of(KINDS.iter().copied())));
-        return Err(vec![Diagnostic::error(path, locator.locate("/kind"), format!("unknown kind `{kind}`")).with_hint(hint)]);
+        return Err(vec![Diagnostic::error(path, locator.locate_value("/kind"), format!("unknown kind `{kind}`")).with_hint(hint)]);
     }
     let errors = schema::check(&kind, &value);
     if !errors.is_empty() {
@@ -72,7 +72,8 @@ fn parse_checked(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Result<Parse
             .into_iter()
             .map(|e| {
                 let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
-                Diagnostic::error(path, locator.locate(&e.pointer), format!("{} (at {at})", e.message))
+                let pos = if e.at_key { locator.locate(&e.pointer) } else { locator.locate_value(&e.pointer) };
+                Diagnostic::error(path, pos, format!("{} (at {at})", e.message))
                     .with_rule(owner(&kind, &value, &e.pointer).as_deref())
                     .with_hint(e.hint)
             })

@@ -18,6 +18,9 @@ pub struct SchemaError {
     pub pointer: String,
     pub message: String,
     pub hint: Option<String>,
+    /// The error is about the key at `pointer` (one that is not allowed),
+    /// not about its value.
+    pub at_key: bool,
 }
 
 type Compiled = Result<(jsonschema::Validator, serde_json::Value), String>;
@@ -52,22 +55,24 @@ pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
             .map(|e| {
                 let mut pointer = e.instance_path().as_str().to_owned();
                 let mut hint = None;
+                let mut at_key = false;
                 // One unexpected key (a typo such as `gte` or `decription`):
                 // point at the key itself, and suggest the closest allowed one.
                 if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = e.kind()
                     && let [key] = unexpected.as_slice()
                 {
                     pointer = join(&pointer, key);
+                    at_key = true;
                     let allowed = allowed_keys(schema, e.schema_path().as_str());
                     if !allowed.is_empty() {
                         hint = did_you_mean(key, allowed.iter().copied()).or_else(|| Some(one_of(allowed.iter().copied())));
                     }
                 }
-                SchemaError { pointer, message: e.to_string(), hint }
+                SchemaError { pointer, message: e.to_string(), hint, at_key }
             })
             .collect(),
-        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None }],
-        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`"), hint: None }],
+        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None, at_key: false }],
+        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`"), hint: None, at_key: false }],
     }
 }
 

@@ -28,7 +28,7 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
         }
     }
     let mut loc = Locator::default();
-    loc.insert("", Pos::new(1, 1));
+    loc.insert("", Pos::new(1, 1), Pos::new(1, 1));
     let value = table_to_json(table.get_ref(), "", &lines, &mut loc, 0)?;
     let repeats = repeated.into_iter().map(|(key, pos)| repeat(&loc, key, pos)).collect();
     Ok((value, loc, repeats))
@@ -59,7 +59,7 @@ fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locato
     entries.sort_by_key(|(k, _)| k.span().start);
     for (k, v) in entries {
         let p = join(ptr, k.get_ref());
-        loc.insert(&p, lines.pos(k.span().start));
+        loc.insert(&p, lines.pos(k.span().start), lines.pos(v.span().start));
         map.insert(k.get_ref().to_string(), value_to_json(v.get_ref(), &p, lines, loc, depth + 1, v.span().start)?);
     }
     Ok(serde_json::Value::Object(map))
@@ -99,7 +99,8 @@ fn value_to_json(
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let p = join(ptr, i);
-                loc.insert(&p, lines.pos(item.span().start));
+                let at = lines.pos(item.span().start);
+                loc.insert(&p, at, at);
                 out.push(value_to_json(item.get_ref(), &p, lines, loc, depth + 1, item.span().start)?);
             }
             J::Array(out)
@@ -142,6 +143,8 @@ mod tests {
         assert_eq!(v["rules"][0]["d"], "2027-01-31");
         assert_eq!(v["rules"][0]["deny"]["client.blocked"], true);
         assert_eq!(loc.locate("/rules/0/id"), Pos::new(4, 1));
+        assert_eq!(loc.locate_value("/rules/0/id"), Pos::new(4, 6));
+        assert_eq!(loc.locate_value("/rules/0/deny/client.blocked"), Pos::new(5, 29));
         assert_eq!(loc.locate("/kind"), Pos::new(1, 1));
     }
 

@@ -223,7 +223,7 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                 if documents > 1 {
                     return Err(SyntaxError::new(pos, "a rule file holds one YAML document; found a second `---`"));
                 }
-                loc.insert("", pos);
+                loc.insert("", pos, pos);
             }
             Event::Scalar(value, _, anchor, _) => {
                 if anchor > 0 {
@@ -238,7 +238,7 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                     continue;
                 }
                 if let Some((p, at)) = value_pointer(&mut stack, pos) {
-                    loc.insert(&p, at);
+                    loc.insert(&p, at, pos);
                 }
             }
             Event::Alias(anchor) => {
@@ -256,7 +256,7 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                     continue;
                 }
                 if let Some((p, at)) = value_pointer(&mut stack, pos) {
-                    loc.insert(&p, at);
+                    loc.insert(&p, at, pos);
                 }
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
@@ -270,7 +270,7 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                 }
                 let (pointer, at) =
                     if stack.is_empty() { (String::new(), pos) } else { value_pointer(&mut stack, pos).unwrap_or_default() };
-                loc.insert(&pointer, at);
+                loc.insert(&pointer, at, pos);
                 stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Map { pointer, key: None, seen: HashMap::new() }
                 } else {
@@ -297,8 +297,8 @@ fn note_key(repeats: &mut Vec<RepeatedKey>, pointer: &str, seen: &mut HashMap<St
 }
 
 /// The pointer of the value that starts now at `pos`, advancing the parent
-/// frame, and where to locate it: a mapping entry at its key (so "unknown
-/// field" points at the name), a sequence item at itself.
+/// frame, and where its entry starts: a mapping entry at its key (so
+/// "unknown field" points at the name), a sequence item at itself.
 fn value_pointer(stack: &mut [Frame], pos: Pos) -> Option<(String, Pos)> {
     match stack.last_mut()? {
         Frame::Map { pointer, key, .. } => {
@@ -326,6 +326,9 @@ mod tests {
         assert_eq!(loc.locate("/rules/0"), Pos::new(3, 5));
         assert_eq!(loc.locate("/rules/0/id"), Pos::new(3, 5));
         assert_eq!(loc.locate("/rules/0/deny/client.blocked"), Pos::new(5, 7));
+        assert_eq!(loc.locate_value("/rules/0/deny/client.blocked"), Pos::new(5, 23));
+        assert_eq!(loc.locate_value("/rules/0/id"), Pos::new(3, 9));
+        assert_eq!(loc.locate_value("/rules/0/deny"), Pos::new(5, 7));
     }
 
     #[test]

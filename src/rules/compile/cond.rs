@@ -59,9 +59,10 @@ pub(super) struct Scope<'a> {
 pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -> Option<Cond> {
     match c {
         Json::String(path) => {
-            let (field, ty) = field(b, s, ptr, path)?;
+            // `deny: client.blokced`: the field is the value of `deny`.
+            let (field, ty) = field(b, s, ptr, true, path)?;
             if ty != Ty::Bool {
-                b.error(
+                b.error_value(
                     s.file,
                     ptr,
                     Some(s.rule),
@@ -92,7 +93,7 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
                     "not" => Some(Cond::Not(Box::new(compile(b, s, &p, inner)?))),
                     _ => {
                         let Some(items) = inner.as_array().filter(|a| !a.is_empty()) else {
-                            b.error(s.file, &p, Some(s.rule), format!("`{k}` takes a non-empty list of conditions"), None);
+                            b.error_value(s.file, &p, Some(s.rule), format!("`{k}` takes a non-empty list of conditions"), None);
                             return None;
                         };
                         let mut out = Vec::with_capacity(items.len());
@@ -125,20 +126,25 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
             Some(if out.len() == 1 { out.pop()? } else { Cond::All(out.into()) })
         }
         other => {
-            b.error(s.file, ptr, Some(s.rule), format!("a condition is a mapping or a bool field name, not {}", short(other)), None);
+            b.error_value(s.file, ptr, Some(s.rule), format!("a condition is a mapping or a bool field name, not {}", short(other)), None);
             None
         }
     }
 }
 
-fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(Field, Ty)> {
+/// Resolve a field path written at `ptr`: as a key (`client.blocked: true`)
+/// or, with `at_value`, as the value there (`deny: client.blocked`,
+/// `gt: $channel.max_file_size`), which is where errors point.
+fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, at_value: bool, path: &str) -> Option<(Field, Ty)> {
+    let report = |b: &mut Builder, s: &Scope<'_>, msg: String, hint: Option<String>| {
+        if at_value { b.error_value(s.file, ptr, Some(s.rule), msg, hint) } else { b.error(s.file, ptr, Some(s.rule), msg, hint) }
+    };
     match resolve(b, path) {
         Ok((f, t)) => {
             if f.per_attachment() && !s.per_attachment {
-                b.error(
-                    s.file,
-                    ptr,
-                    Some(s.rule),
+                report(
+                    b,
+                    s,
                     format!("`{path}` is only known inside a rule with `each: attachment`"),
                     Some("add `each: attachment` to the rule, or use `message.attachments.count` / `.total_size`".into()),
                 );
@@ -149,7 +155,7 @@ fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(F
             Some((f, t))
         }
         Err((msg, hint)) => {
-            b.error(s.file, ptr, Some(s.rule), msg, hint);
+            report(b, s, msg, hint);
             None
         }
     }
@@ -162,7 +168,7 @@ fn text(b: &mut Builder, t: String, ty: Ty) -> u32 {
 
 /// `path: spec` — one or more leaves.
 fn comparison(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, spec: &Json) -> Option<Vec<Cond>> {
-    let (f, ty) = field(b, s, ptr, path)?;
+    let (f, ty) = field(b, s, ptr, false, path)?;
     match spec {
         Json::Object(ops) => {
             if ops.is_empty() {
@@ -180,7 +186,7 @@ fn comparison(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, spec: &
             ok.then_some(out)
         }
         Json::Array(_) if ty.elem().is_none() => {
-            b.error(
+            b.error_value(
                 s.file,
                 ptr,
                 Some(s.rule),
@@ -205,7 +211,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
     let flag = |b: &mut Builder| -> Option<bool> {
         let v = arg.as_bool();
         if v.is_none() {
-            b.error(fi, ptr, Some(rule), format!("`{op}` takes true or false, found {}", short(arg)), None);
+            b.error_value(fi, ptr, Some(rule), format!("`{op}` takes true or false, found {}", short(arg)), None);
         }
         v
     };
@@ -271,7 +277,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
                 return type_err(b, "needs an instant");
             }
             let Some(obj) = arg.as_object() else {
-                b.error(fi, ptr, Some(rule), "`local_time` takes `{ from: \"HH:MM\", to: \"HH:MM\", timezone: … }`", None);
+                b.error_value(fi, ptr, Some(rule), "`local_time` takes `{ from: \"HH:MM\", to: \"HH:MM\", timezone: … }`", None);
                 return None;
             };
             for k in obj.keys() {
@@ -291,7 +297,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
                     b.error(fi, ptr, Some(rule), format!("`local_time` needs `{key}`"), None);
                     return None;
                 };
-                literal::time_of_day(v).map_err(|e| b.error(fi, &join(ptr, key), Some(rule), e.message, e.hint)).ok()
+                literal::time_of_day(v).map_err(|e| b.error_value(fi, &join(ptr, key), Some(rule), e.message, e.hint)).ok()
             };
             let from = minute("from");
             let to = minute("to");
@@ -314,10 +320,10 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
 /// A literal of type `want`, or `$path` naming a field of a compatible type.
 fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) -> Option<Operand> {
     if let Some(path) = arg.as_str().and_then(|a| a.strip_prefix('$')) {
-        let (f, ty) = field(b, s, ptr, path)?;
+        let (f, ty) = field(b, s, ptr, true, path)?;
         let ok = ty.comparable(want) || matches!((ty, want), (Ty::ExtSet, Ty::StrSet) | (Ty::StrSet, Ty::ExtSet));
         if !ok {
-            b.error(s.file, ptr, Some(s.rule), format!("`${path}` is a {ty}, but a {want} is needed here"), None);
+            b.error_value(s.file, ptr, Some(s.rule), format!("`${path}` is a {ty}, but a {want} is needed here"), None);
             return None;
         }
         return Some(Operand::Field(f));
@@ -325,7 +331,7 @@ fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) 
     match literal::parse(want, arg, &|d| b.rs.names(d)) {
         Ok(v) => Some(Operand::Const(v)),
         Err(e) => {
-            b.error(s.file, ptr, Some(s.rule), e.message, e.hint);
+            b.error_value(s.file, ptr, Some(s.rule), e.message, e.hint);
             None
         }
     }

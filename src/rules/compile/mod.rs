@@ -164,8 +164,13 @@ impl Builder {
         self.files.get(file).map(|f| f.locator.locate(pointer)).unwrap_or_default()
     }
 
+    fn value_pos(&self, file: usize, pointer: &str) -> Pos {
+        self.files.get(file).map(|f| f.locator.locate_value(pointer)).unwrap_or_default()
+    }
+
+    /// Where the value at `pointer` came from (provenance of a setting).
     fn origin(&self, file: usize, pointer: &str) -> Origin {
-        let p = self.pos(file, pointer);
+        let p = self.value_pos(file, pointer);
         Origin { file: file as u32, line: p.line, column: p.column }
     }
 
@@ -173,14 +178,24 @@ impl Builder {
         self.files.get(file).map(|f| f.path.as_str()).unwrap_or("?")
     }
 
-    /// Record an error at `pointer` of `file`.
+    /// Record an error about the entry at `pointer` of `file` — its name:
+    /// located at the key.
     fn error(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
         let d = Diagnostic::error(self.path(file), self.pos(file, pointer), message).with_rule(rule).with_hint(hint);
         self.diags.push(d);
     }
 
+    /// Record an error about the value at `pointer` of `file` (a bad
+    /// unit, a number out of bounds, an unknown name written as a value):
+    /// located at the value.
+    fn error_value(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
+        let d = Diagnostic::error(self.path(file), self.value_pos(file, pointer), message).with_rule(rule).with_hint(hint);
+        self.diags.push(d);
+    }
+
+    /// A warning about the value at `pointer` of `file`.
     fn warning(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>) {
-        let d = Diagnostic::warning(self.path(file), self.pos(file, pointer), message).with_rule(rule);
+        let d = Diagnostic::warning(self.path(file), self.value_pos(file, pointer), message).with_rule(rule);
         self.diags.push(d);
     }
 

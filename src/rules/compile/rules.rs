@@ -33,7 +33,7 @@ pub(super) fn compile(b: &mut Builder) {
                 None => false,
                 Some("attachment") => true,
                 Some(other) => {
-                    b.error(
+                    b.error_value(
                         fi,
                         &format!("{ptr}/each"),
                         Some(&r.id),
@@ -48,7 +48,7 @@ pub(super) fn compile(b: &mut Builder) {
                 None => {
                     let hint = did_you_mean(&r.code, b.rs.codes.iter().map(|c| &*c.name))
                         .or_else(|| Some("declare it under `codes:` in the catalog".into()));
-                    b.error(fi, &format!("{ptr}/code"), Some(&r.id), format!("unknown code `{}`", r.code), hint);
+                    b.error_value(fi, &format!("{ptr}/code"), Some(&r.id), format!("unknown code `{}`", r.code), hint);
                     continue;
                 }
             };
@@ -125,7 +125,7 @@ pub(super) fn compile(b: &mut Builder) {
 fn unique(b: &mut Builder, ids: &mut HashMap<String, (usize, String)>, fi: usize, ptr: &str, id: &str) -> bool {
     if let Some((other, optr)) = ids.get(id) {
         let where_ = format!("{}:{}", b.path(*other), b.pos(*other, optr).line);
-        b.error(
+        b.error_value(
             fi,
             &format!("{ptr}/id"),
             Some(id),
@@ -164,7 +164,7 @@ pub(super) fn compile_tests(b: &mut Builder) {
         for (i, t) in file.tests.into_iter().enumerate() {
             let ptr = format!("/tests/{i}");
             if names.insert(t.name.clone(), i).is_some() {
-                b.error(fi, &join(&ptr, "name"), Some(&t.name), format!("two tests named `{}` in this file", t.name), None);
+                b.error_value(fi, &join(&ptr, "name"), Some(&t.name), format!("two tests named `{}` in this file", t.name), None);
                 continue;
             }
             let mut ok = true;

@@ -103,10 +103,10 @@ pub(super) fn compile(b: &mut Builder) {
             continue;
         };
         match literal::parse(def.ty, &v, &|d| b.rs.names(d)) {
-            Err(e) => b.error(fi, &ptr, Some(&setting), e.message, e.hint),
+            Err(e) => b.error_value(fi, &ptr, Some(&setting), e.message, e.hint),
             Ok(value) => {
                 if let Some(msg) = out_of_bounds(&def, &value) {
-                    b.error(fi, &ptr, Some(&setting), msg, None);
+                    b.error_value(fi, &ptr, Some(&setting), msg, None);
                 }
                 let origin = b.origin(fi, &ptr);
                 let key = if level == Level::Channel { SettingKey::Channel(e, idx) } else { SettingKey::Role(e, idx) };
@@ -126,7 +126,7 @@ pub(super) fn compile(b: &mut Builder) {
                 Some(("channel", n)) => (Level::Channel, n),
                 Some(("role", n)) => (Level::Role, n),
                 _ => {
-                    b.error(
+                    b.error_value(
                         fi,
                         &ptr,
                         None,
@@ -138,12 +138,12 @@ pub(super) fn compile(b: &mut Builder) {
             };
             let Some((idx, def)) = find(b, level, name) else {
                 let hint = setting_hint(b, level, name);
-                b.error(fi, &ptr, None, format!("unknown {} setting `{name}`", level.prefix()), hint);
+                b.error_value(fi, &ptr, None, format!("unknown {} setting `{name}`", level.prefix()), hint);
                 return None;
             };
             if !want.contains(&def.ty) {
                 let wanted: Vec<String> = want.iter().map(ToString::to_string).collect();
-                b.error(fi, &ptr, None, format!("`{path}` is a {}, `{field}` needs {}", def.ty, wanted.join(" or ")), None);
+                b.error_value(fi, &ptr, None, format!("`{path}` is a {}, `{field}` needs {}", def.ty, wanted.join(" or ")), None);
                 return None;
             }
             Some(match level {
@@ -191,7 +191,7 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
     }
     let Some(ty) = Ty::parse(&decl.ty) else {
         let hint = did_you_mean(&decl.ty, Ty::NAMES.iter().copied()).or_else(|| Some(one_of(Ty::NAMES.iter().copied())));
-        b.error(fi, &format!("{ptr}/type"), Some(name), format!("unknown type `{}`", decl.ty), hint);
+        b.error_value(fi, &format!("{ptr}/type"), Some(name), format!("unknown type `{}`", decl.ty), hint);
         return None;
     };
     let bound = |b: &mut Builder, key: &str, v: &Option<Json>| -> Option<Option<i64>> {
@@ -205,7 +205,7 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
             Ok(Value::Int(i)) => Some(Some(i)),
             Ok(_) => Some(None),
             Err(e) => {
-                b.error(fi, &bptr, Some(name), e.message, e.hint);
+                b.error_value(fi, &bptr, Some(name), e.message, e.hint);
                 Some(None)
             }
         }
@@ -215,7 +215,7 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        b.error(fi, &format!("{ptr}/min"), Some(name), format!("`min` ({lo}) is above `max` ({hi})"), None);
+        b.error_value(fi, &format!("{ptr}/min"), Some(name), format!("`min` ({lo}) is above `max` ({hi})"), None);
     }
     if decl.tighten_only && !(ty.is_numeric() || ty.elem().is_some()) {
         b.error(
@@ -238,12 +238,12 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
     let default = match literal::parse(ty, &decl.default, &|d| b.rs.names(d)) {
         Ok(v) => v,
         Err(e) => {
-            b.error(fi, &format!("{ptr}/default"), Some(name), e.message, e.hint);
+            b.error_value(fi, &format!("{ptr}/default"), Some(name), e.message, e.hint);
             return None;
         }
     };
     if let Some(msg) = out_of_bounds(&def, &default) {
-        b.error(fi, &format!("{ptr}/default"), Some(name), msg, None);
+        b.error_value(fi, &format!("{ptr}/default"), Some(name), msg, None);
     }
     Some((def, default))
 }

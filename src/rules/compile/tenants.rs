@@ -167,7 +167,7 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
     let value = match literal::parse(def.ty, &value_json, &|d| b.rs.names(d)) {
         Ok(v) => v,
         Err(e) => {
-            b.error(fi, &value_ptr, Some(tenant), e.message, e.hint);
+            b.error_value(fi, &value_ptr, Some(tenant), e.message, e.hint);
             return None;
         }
     };
@@ -178,11 +178,11 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
             }
             _ => None,
         };
-        b.error(fi, &value_ptr, Some(tenant), msg, range);
+        b.error_value(fi, &value_ptr, Some(tenant), msg, range);
         return None;
     }
     if def.tighten_only && !tighter(&value, default) {
-        b.error(
+        b.error_value(
             fi,
             &value_ptr,
             Some(tenant),
@@ -204,7 +204,7 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
                 Ok(t) if !exp.contains('T') => t + 86_400_000,
                 Ok(t) => t,
                 Err(e) => {
-                    b.error(fi, &eptr, Some(tenant), e.message, e.hint);
+                    b.error_value(fi, &eptr, Some(tenant), e.message, e.hint);
                     return None;
                 }
             };
