@@ -764,6 +764,17 @@ fn a_broken_tenant_file_gives_its_own_error_only() {
     assert!(diags.iter().any(|d| !d.is_error() && d.message.contains("rule tests were not run")), "{}", listing(&diags));
 }
 
+/// A setting whose default does not parse is still declared: the rules,
+/// tenant files and `send_options` that name it do not each report it as
+/// an unknown setting.
+#[test]
+fn a_setting_with_a_bad_default_gives_its_own_error_only() {
+    let (path, text) = edit("settings.yaml", "    default: 30 MB\n    min: 0 B\n    max: 100 MB\n", "    default: 30 MX\n    min: 0 B\n    max: 100 MB\n");
+    let diags = load_err(&with(&[(path, text.clone())]));
+    assert_wants(&diags, &[Want::at(path, &text, "30 MX", "unknown size unit `MX` in `30 MX`").rule("max_file_size")]);
+    assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 1, "{}", listing(&diags));
+}
+
 /// Without the catalog every name is unknown: only the catalog's own
 /// errors are reported, with a note that the rest was not checked.
 #[test]

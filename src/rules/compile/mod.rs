@@ -59,6 +59,7 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         defaults: settings::Defaults::default(),
         declared: Default::default(),
         partial: false,
+        broken_settings: Default::default(),
     };
     // Files that did not parse or match their schema. Their content is
     // missing from what follows, so some later errors would only echo
@@ -152,6 +153,9 @@ pub(crate) struct Builder {
     /// Some file could not be read or parsed: checks of what may be
     /// missing because of it (a tenant's file, say) are not reported.
     partial: bool,
+    /// Settings with a default that did not parse: declared, but checks
+    /// against their default are skipped (they would only echo its error).
+    broken_settings: std::collections::HashSet<(settings::Level, u16)>,
 }
 
 impl Builder {

@@ -1,6 +1,12 @@
 //! Settings: typed, bounded values every tenant has — tenant-wide, per
 //! channel and per role — with defaults, channel- and role-specific
 //! defaults, and the bounds tenant overrides must respect.
+//!
+//! A setting whose default does not parse (`default: 30 MX`) is still
+//! declared, with a stand-in default, and marked broken: the rules, tenant
+//! files and `send_options` that name it are checked as usual instead of
+//! each reporting it unknown, and checks that compare with its default
+//! (`tighten_only`) skip it. The load fails on the default's own error.
 
 use serde_json::Value as Json;
 
@@ -14,7 +20,7 @@ use crate::rules::syntax::{SettingDecl, SettingsFile};
 use super::Builder;
 
 /// The three kinds of settings, and how a rule names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Level {
     Tenant,
     Channel,
@@ -54,9 +60,12 @@ pub(super) fn compile(b: &mut Builder) {
         ] {
             for (name, decl) in decls {
                 let ptr = join(&format!("/{}", level.prefix()), name);
-                if let Some((def, default)) = declare(b, fi, &ptr, name, decl, level) {
+                if let Some((def, default, parsed)) = declare(b, fi, &ptr, name, decl, level) {
                     let idx = push_def(b, level, def);
                     if let Some(idx) = idx {
+                        if !parsed {
+                            b.broken_settings.insert((level, idx));
+                        }
                         let key = match level {
                             Level::Tenant => SettingKey::Tenant(idx),
                             Level::Channel => SettingKey::Channel(u32::MAX, idx),
@@ -103,7 +112,10 @@ pub(super) fn compile(b: &mut Builder) {
             continue;
         };
         match literal::parse(def.ty, &v, &|d| b.rs.names(d)) {
-            Err(e) => b.error_value(fi, &ptr, Some(&setting), e.message, e.hint),
+            Err(e) => {
+                b.error_value(fi, &ptr, Some(&setting), e.message, e.hint);
+                b.broken_settings.insert((level, idx));
+            }
             Ok(value) => {
                 if let Some(msg) = out_of_bounds(&def, &value) {
                     b.error_value(fi, &ptr, Some(&setting), msg, None);
@@ -183,8 +195,9 @@ fn push_def(b: &mut Builder, level: Level, def: SettingDef) -> Option<u16> {
     Some(idx)
 }
 
-/// Check one declaration; its definition and its default value.
-fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl, level: Level) -> Option<(SettingDef, Value)> {
+/// Check one declaration; its definition, its default value, and whether
+/// that default parsed (if not, the value is a stand-in).
+fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl, level: Level) -> Option<(SettingDef, Value, bool)> {
     if find(b, level, name).is_some() {
         b.error(fi, ptr, Some(name), format!("{} setting `{name}` is declared twice", level.prefix()), None);
         return None;
@@ -239,13 +252,29 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
         Ok(v) => v,
         Err(e) => {
             b.error_value(fi, &format!("{ptr}/default"), Some(name), e.message, e.hint);
-            return None;
+            return Some((def, stand_in(ty), false));
         }
     };
     if let Some(msg) = out_of_bounds(&def, &default) {
         b.error_value(fi, &format!("{ptr}/default"), Some(name), msg, None);
     }
-    Some((def, default))
+    Some((def, default, true))
+}
+
+/// A value of type `ty`, for a default that did not parse (never served:
+/// the load has failed).
+fn stand_in(ty: Ty) -> Value {
+    match ty {
+        Ty::Bool => Value::Bool(false),
+        Ty::Int | Ty::Size | Ty::Duration => Value::Int(0),
+        Ty::Str | Ty::Ext => Value::Str("".into()),
+        Ty::Time => Value::Time(0),
+        Ty::Timezone => Value::Tz(chrono_tz::UTC),
+        Ty::Sym(_) => Value::Sym(0),
+        Ty::SymSet(d) if !d.is_small() => Value::SymList(Vec::new().into()),
+        Ty::SymSet(_) => Value::Syms(0),
+        Ty::StrSet | Ty::ExtSet => Value::Strs(Vec::new().into()),
+    }
 }
 
 /// Whether a value breaks a setting's `min`/`max`.

@@ -59,7 +59,8 @@ pub(super) fn compile(b: &mut Builder) {
             let ptr = join("/settings", name);
             let Some((idx, def)) = known(b, fi, &ptr, &file.tenant, Level::Tenant, name) else { continue };
             let default = default_ref(&b.defaults.tenant, idx).clone();
-            if let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, &default, v) {
+            let broken = b.broken_settings.contains(&(Level::Tenant, idx));
+            if let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) {
                 if let Some(s) = t.tenant.get_mut(idx as usize) {
                     *s = slot;
                 }
@@ -81,7 +82,8 @@ pub(super) fn compile(b: &mut Builder) {
                     let row = if level == Level::Channel { b.defaults.channel.get(e as usize) } else { b.defaults.role.get(e as usize) };
                     let default = row.and_then(|r| r.get(idx as usize)).cloned();
                     let Some(default) = default else { continue };
-                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, &default, v) else { continue };
+                    let broken = b.broken_settings.contains(&(level, idx));
+                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) else { continue };
                     let (table, n, key) = if level == Level::Channel {
                         (channel.get_or_insert_with(|| base_channel.to_vec()), n_ch, SettingKey::Channel(e, idx))
                     } else {
@@ -133,8 +135,17 @@ fn known(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, level: Level, name
     }
 }
 
-/// One override: checked against its declaration and layered on `default`.
-fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, default: &Value, v: &Json) -> Option<(Slot, OverrideInfo)> {
+/// One override: checked against its declaration and layered on `default`
+/// (`None` when the default did not parse: then nothing is compared with it).
+fn layer(
+    b: &mut Builder,
+    fi: usize,
+    ptr: &str,
+    tenant: &str,
+    def: &SettingDef,
+    default: Option<&Value>,
+    v: &Json,
+) -> Option<(Slot, OverrideInfo)> {
     let long = v.as_object().is_some_and(|o| o.contains_key("value"));
     let (value_json, value_ptr, decl) = if long {
         match serde_path_to_error::deserialize::<_, OverrideDecl>(v.clone()) {
@@ -181,7 +192,10 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
         b.error_value(fi, &value_ptr, Some(tenant), msg, range);
         return None;
     }
-    if def.tighten_only && !tighter(&value, default) {
+    if def.tighten_only
+        && let Some(default) = default
+        && !tighter(&value, default)
+    {
         b.error_value(
             fi,
             &value_ptr,
@@ -212,7 +226,8 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
                 b.warning(fi, &eptr, Some(tenant), format!("override of `{}` expired on {exp}; the default applies", def.name));
             }
             info.expires = Some(exp.into());
-            slot = Slot::Expiring(Box::new(Expiring { value, until, then: default.clone() }));
+            let then = default.cloned().unwrap_or_else(|| value.clone());
+            slot = Slot::Expiring(Box::new(Expiring { value, until, then }));
         }
     }
     Some((slot, info))
