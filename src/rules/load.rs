@@ -1,10 +1,15 @@
 //! From source text to checked JSON trees: parse (YAML or TOML by the file's
 //! extension), locate, read `kind`, enforce that kind's schema. A file that
-//! fails here is reported and left out of compilation; the load as a whole
-//! still fails, but the compiler can report problems in the other files.
+//! does not parse is reported and left out of compilation; the load as a
+//! whole still fails, but the compiler can report problems in the other
+//! files.
 //!
 //! A repeated key is reported but does not stop the file: the tree keeps
 //! the first value, so the file is checked and compiled like any other.
+//! A file that fails its schema comes back with the pointers of its schema
+//! errors: the compiler still checks the parts of a rules file the schema
+//! did not refuse (one typo must not hide the others), and leaves files
+//! of the other kinds out.
 
 use super::diag::{Diagnostic, Pos, did_you_mean, one_of};
 use super::locate::Locator;
@@ -12,7 +17,7 @@ use super::schema::{self, KINDS};
 use super::source::SourceFile;
 use super::{toml, yaml};
 
-/// A file that parsed and passed its schema.
+/// A file that parsed, with a known kind.
 #[derive(Debug)]
 pub struct ParsedFile {
     pub path: String,
@@ -20,6 +25,9 @@ pub struct ParsedFile {
     pub value: serde_json::Value,
     pub locator: Locator,
     pub sha256: String,
+    /// Where the schema check failed (JSON pointers); empty when the file
+    /// matches its schema.
+    pub schema_errors: Vec<String>,
 }
 
 /// Parse and schema-check one file: the file when it can be compiled, and
@@ -67,21 +75,20 @@ fn parse_checked(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Result<Parse
         return Err(vec![Diagnostic::error(path, locator.locate_value("/kind"), format!("unknown kind `{kind}`")).with_hint(hint)]);
     }
     let errors = schema::check(&kind, &value);
-    if !errors.is_empty() {
-        return Err(errors
-            .into_iter()
-            .map(|e| {
-                let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
-                let pos = if e.at_key { locator.locate(&e.pointer) } else { locator.locate_value(&e.pointer) };
-                Diagnostic::error(path, pos, format!("{} (at {at})", e.message))
-                    .with_rule(owner(&kind, &value, &e.pointer).as_deref())
-                    .with_hint(e.hint)
-            })
-            .collect());
+    let mut schema_errors = Vec::with_capacity(errors.len());
+    for e in errors {
+        let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
+        let pos = if e.at_key { locator.locate(&e.pointer) } else { locator.locate_value(&e.pointer) };
+        diags.push(
+            Diagnostic::error(path, pos, format!("{} (at {at})", e.message))
+                .with_rule(owner(&kind, &value, &e.pointer).as_deref())
+                .with_hint(e.hint),
+        );
+        schema_errors.push(e.pointer);
     }
     use sha2::Digest;
     let sha256 = format!("{:x}", sha2::Sha256::digest(file.text.as_bytes()));
-    Ok(ParsedFile { path: path.to_owned(), kind, value, locator, sha256 })
+    Ok(ParsedFile { path: path.to_owned(), kind, value, locator, sha256, schema_errors })
 }
 
 /// The rule or exception (by id), test (by name) or tenant a pointer lies

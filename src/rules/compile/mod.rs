@@ -61,30 +61,37 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         partial: false,
         broken_settings: Default::default(),
     };
-    // Files that did not parse or match their schema. Their content is
-    // missing from what follows, so some later errors would only echo
+    // Files that did not parse or match their schema. What they declare
+    // is missing from what follows, so some later errors would only echo
     // them: those checks are skipped (see below) rather than reported.
-    let mut unparsed: Vec<&SourceFile> = Vec::new();
+    let mut broken: Vec<&SourceFile> = Vec::new();
     for src in sources {
         let (file, diags) = load::parse(src);
         b.diags.extend(diags);
         match file {
-            Some(f) => b.files.push(f),
-            None => unparsed.push(src),
+            Some(f) => {
+                if !f.schema_errors.is_empty() {
+                    broken.push(src);
+                }
+                b.files.push(f);
+            }
+            None => broken.push(src),
         }
     }
-    b.partial = !unparsed.is_empty() || !b.diags.is_empty();
+    b.partial = !b.diags.is_empty();
     b.rs.files = b
         .files
         .iter()
+        .filter(|f| f.schema_errors.is_empty())
         .map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() })
         .collect();
     // Without the catalog or the settings every name is unknown: report
-    // the files' own errors and stop there.
-    if let Some(src) = unparsed.iter().find(|s| declares_kind(&s.text, &["catalog", "settings"])) {
+    // the files' own errors and stop there, saying so beside the first.
+    if let Some(src) = broken.iter().find(|s| declares_kind(&s.text, &["catalog", "settings"])) {
+        let first = b.diags.iter().filter(|d| d.file == src.path && d.is_error()).map(|d| Pos { line: d.line, column: d.column }).min();
         b.diags.push(Diagnostic::warning(
             &src.path,
-            diag::Pos::UNKNOWN,
+            first.unwrap_or(Pos::new(1, 1)),
             "the other checks were skipped: every name is declared in this file; fix it first",
         ));
     } else {
@@ -92,16 +99,11 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         settings::compile(&mut b);
         rules::compile(&mut b);
         tenants::compile(&mut b);
-        if let Some(src) = unparsed.first() {
-            // A test of a rule or tenant in a broken file would fail for that
-            // reason alone, once per test.
-            let n = unparsed.len();
-            b.diags.push(Diagnostic::warning(
-                &src.path,
-                diag::Pos::UNKNOWN,
-                format!("the rule tests were not run: {n} file(s) did not load; fix them first"),
-            ));
-        } else {
+        // A test of a rule or tenant in a broken file would fail for that
+        // reason alone, once per test: the test files are checked once
+        // every file has loaded. (Nothing to say: a set with errors runs
+        // no tests.)
+        if broken.is_empty() {
             rules::compile_tests(&mut b);
         }
     }
@@ -159,8 +161,14 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
-    /// Files of one kind, with their index.
+    /// Files of one kind that match their schema, with their index.
     fn files_of(&self, kind: &str) -> Vec<usize> {
+        self.files.iter().enumerate().filter(|(_, f)| f.kind == kind && f.schema_errors.is_empty()).map(|(i, _)| i).collect()
+    }
+
+    /// Files of one kind, also those that failed their schema (whose
+    /// other parts are still checked).
+    fn files_of_any(&self, kind: &str) -> Vec<usize> {
         self.files.iter().enumerate().filter(|(_, f)| f.kind == kind).map(|(i, _)| i).collect()
     }
 
@@ -215,6 +223,19 @@ impl Builder {
                 None
             }
         }
+    }
+
+    /// Whether the schema check reported an error at `pointer` itself.
+    fn schema_error_at(&self, file: usize, pointer: &str) -> bool {
+        self.files.get(file).is_some_and(|f| f.schema_errors.iter().any(|p| p == pointer))
+    }
+
+    /// Whether the schema check reported an error at `pointer` or inside
+    /// it: the compiler skips that part rather than report it again.
+    fn tainted(&self, file: usize, pointer: &str) -> bool {
+        self.files.get(file).is_some_and(|f| {
+            f.schema_errors.iter().any(|p| p.strip_prefix(pointer).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+        })
     }
 
     fn names(&self, d: Domain) -> &crate::engine::model::Names {
