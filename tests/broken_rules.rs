@@ -585,6 +585,37 @@ fn a_symlink_out_of_the_rules_directory_is_refused() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_is_reported_once() {
+    let dir = rules_dir();
+    std::os::unix::fs::symlink(".", dir.path().join("tenants/loop")).expect("symlink");
+    let diags = match load_dir(dir.path(), NOW) {
+        Ok(_) => panic!("a rule set with a link loop loaded"),
+        Err(e) => e.diagnostics,
+    };
+    // Once, not once per level followed, and no file read twice.
+    assert_eq!(diags.len(), 1, "{}", listing(&diags));
+    let d = &diags[0];
+    assert!(d.is_error() && d.file == "tenants/loop", "{d}");
+    assert!(d.message.contains("symbolic link loop") && d.message.contains("back to `tenants`"), "{d}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_says_so() {
+    let dir = rules_dir();
+    std::os::unix::fs::symlink("missing.yaml", dir.path().join("extra.yaml")).expect("symlink");
+    let diags = match load_dir(dir.path(), NOW) {
+        Ok(_) => panic!("a rule set with a dangling link loaded"),
+        Err(e) => e.diagnostics,
+    };
+    assert_eq!(diags.len(), 1, "{}", listing(&diags));
+    let d = &diags[0];
+    assert_eq!((d.file.as_str(), d.line, d.column), ("extra.yaml", 0, 0), "a whole-file error: {d}");
+    assert!(d.message.starts_with("dangling symbolic link → missing.yaml"), "{d}");
+}
+
 // ---------------------------------------------------------------- all at once
 
 #[test]
