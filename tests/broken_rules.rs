@@ -395,6 +395,83 @@ fn table() -> Vec<Case> {
                 .rule("demo-limits"),
             ],
         },
+        // A per-file limit above the per-message one (`at_most` in settings.yaml).
+        case(
+            "a tenant's file limit above its total limit",
+            append("tenants/demo-tags.yaml", "channels:\n  email:\n    max_file_size: 100 MB\n    max_total_size: 50 MB\n"),
+            |f, t| {
+                Want::at(
+                    f,
+                    t,
+                    "100 MB",
+                    "`max_file_size` 100000000 bytes (100.0 MB) is above `max_total_size` 50000000 bytes (50.0 MB) for channel `email` of tenant `demo-tags`",
+                )
+                .rule("demo-tags")
+                .hint("`max_file_size` must be at most `max_total_size` (`at_most: max_total_size`, settings.yaml:")
+            },
+        ),
+        Case {
+            name: "a default total limit below the default file limit",
+            files: vec![edit(
+                "settings.yaml",
+                "    default: 30 MB\n    min: 0 B\n    max: 200 MB\n",
+                "    default: 20 MB\n    min: 0 B\n    max: 200 MB\n",
+            )],
+            wants: vec![{
+                let (f, t) = edit(
+                    "settings.yaml",
+                    "    default: 30 MB\n    min: 0 B\n    max: 200 MB\n",
+                    "    default: 20 MB\n    min: 0 B\n    max: 200 MB\n",
+                );
+                Want::at(
+                    f,
+                    &t,
+                    "30 MB\n    min: 0 B\n    max: 100 MB",
+                    "`max_file_size` 30000000 bytes (30.0 MB) is above `max_total_size` 20000000 bytes (20.0 MB) for every channel of every tenant",
+                )
+                .rule("max_file_size")
+                .hint("lower `max_file_size` to 20000000 bytes (20.0 MB) or less, or raise `max_total_size`")
+            }],
+        },
+        case(
+            "a file limit above the total once the total's override expires",
+            append(
+                "tenants/demo-tags.yaml",
+                "channels:\n  email:\n    max_file_size: 50 MB\n    max_total_size: { value: 100 MB, expires: 2027-06-30 }\n",
+            ),
+            |f, t| {
+                Want::at(
+                    f,
+                    t,
+                    "50 MB",
+                    "`max_file_size` 50000000 bytes (50.0 MB) is above `max_total_size` 30000000 bytes (30.0 MB) for channel `email` of tenant `demo-tags`, from 2027-07-01T00:00:00Z on, once the override of `max_total_size` (expires: 2027-06-30) has lapsed",
+                )
+                .rule("demo-tags")
+                .hint("or let the override of `max_file_size` expire then too")
+            },
+        ),
+        case(
+            "a total limit below the file limit once the file's override expires",
+            append(
+                "tenants/demo-tags.yaml",
+                "channels:\n  viber:\n    max_file_size: { value: 10 MB, expires: 2027-06-30 }\n    max_total_size: 20 MB\n",
+            ),
+            |f, t| {
+                Want::at(
+                    f,
+                    t,
+                    "20 MB",
+                    "`max_total_size` 20000000 bytes (20.0 MB) is below `max_file_size` 30000000 bytes (30.0 MB) for channel `viber` of tenant `demo-tags`, from 2027-07-01T00:00:00Z on, once the override of `max_file_size` (expires: 2027-06-30) has lapsed",
+                )
+                .rule("demo-tags")
+                .hint("raise `max_total_size` to 30000000 bytes (30.0 MB) or more")
+            },
+        ),
+        case("`at_most` naming an unknown setting", edit("settings.yaml", "at_most: max_total_size", "at_most: max_totl_size"), |f, t| {
+            Want::at(f, t, "max_totl_size", "unknown channel setting `max_totl_size`")
+                .rule("max_file_size")
+                .hint("did you mean `max_total_size`?")
+        }),
         case("overriding a locked setting", append("tenants/demo-tags.yaml", "channels:\n  email:\n    max_attachments: 5\n"), |f, t| {
             Want::at(f, t, "max_attachments", "`max_attachments` is locked: tenants cannot override it")
                 .rule("demo-tags")
@@ -857,6 +934,25 @@ fn a_setting_with_a_bad_default_gives_its_own_error_only() {
         edit("settings.yaml", "    default: 30 MB\n    min: 0 B\n    max: 100 MB\n", "    default: 30 MX\n    min: 0 B\n    max: 100 MB\n");
     let diags = load_err(&with(&[(path, text.clone())]));
     assert_wants(&diags, &[Want::at(path, &text, "30 MX", "unknown size unit `MX` in `30 MX`").rule("max_file_size")]);
+    assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 1, "{}", listing(&diags));
+}
+
+/// An override that is refused is not also compared with the other side
+/// of an `at_most` (the default would stand in for it), and a breach is
+/// reported once, not once per instant or per side.
+#[test]
+fn a_refused_override_is_not_also_a_breach() {
+    let (path, text) = append("tenants/demo-tags.yaml", "channels:\n  email:\n    max_file_size: 40 MB\n    max_total_size: 50 MX\n");
+    let diags = load_err(&with(&[(path, text.clone())]));
+    assert_wants(&diags, &[Want::at(path, &text, "50 MX", "unknown size unit `MX`").rule("demo-tags")]);
+    assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 1, "{}", listing(&diags));
+
+    let (path, text) = append(
+        "tenants/demo-tags.yaml",
+        "channels:\n  email:\n    max_file_size: { value: 90 MB, expires: 2027-01-01 }\n    max_total_size: { value: 80 MB, expires: 2027-06-30 }\n",
+    );
+    let diags = load_err(&with(&[(path, text.clone())]));
+    assert_wants(&diags, &[Want::at(path, &text, "90 MB", "is above `max_total_size` 80000000 bytes (80.0 MB)").rule("demo-tags")]);
     assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 1, "{}", listing(&diags));
 }
 

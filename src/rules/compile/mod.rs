@@ -3,12 +3,15 @@
 //! Phases, in dependency order: the catalog (names), settings (typed
 //! declarations and their defaults), rules and exceptions (conditions
 //! type-checked against the request fields, attributes and settings),
-//! tenants (overrides layered on the defaults, bounds enforced), rule tests.
+//! tenants (overrides layered on the defaults, bounds enforced), constraints
+//! between settings (`at_most`, for every tenant at every instant), rule
+//! tests.
 //! Each phase records every problem it finds and goes on where it can, so
 //! one load reports all errors; any error means no rule set.
 
 mod catalog;
 mod cond;
+mod constraints;
 mod fields;
 mod rules;
 mod settings;
@@ -60,6 +63,8 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         declared: Default::default(),
         partial: false,
         broken_settings: Default::default(),
+        constraints: Vec::new(),
+        failed_overrides: Default::default(),
     };
     // Files that did not parse or match their schema. What they declare
     // is missing from what follows, so some later errors would only echo
@@ -99,6 +104,7 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         settings::compile(&mut b);
         rules::compile(&mut b);
         tenants::compile(&mut b);
+        constraints::check(&mut b);
         // A test of a rule or tenant in a broken file would fail for that
         // reason alone, once per test: the test files are checked once
         // every file has loaded. (Nothing to say: a set with errors runs
@@ -158,6 +164,11 @@ pub(crate) struct Builder {
     /// Settings with a default that did not parse: declared, but checks
     /// against their default are skipped (they would only echo its error).
     broken_settings: std::collections::HashSet<(settings::Level, u16)>,
+    /// `at_most` relations between settings, checked once tenants are layered.
+    constraints: Vec<constraints::AtMost>,
+    /// Tenant overrides that were refused (tenant index, setting): the
+    /// default stands in for them, so constraints skip them.
+    failed_overrides: std::collections::HashSet<(u32, crate::engine::model::SettingKey)>,
 }
 
 impl Builder {

@@ -17,7 +17,7 @@ use crate::rules::literal;
 use crate::rules::locate::join;
 use crate::rules::syntax::{SettingDecl, SettingsFile};
 
-use super::Builder;
+use super::{Builder, constraints};
 
 /// The three kinds of settings, and how a rule names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,6 +51,7 @@ pub(super) fn compile(b: &mut Builder) {
     let mut role_defaults = Vec::new();
     let mut entity_defaults: Vec<(usize, Level, String, String, String, Json)> = Vec::new();
     let mut send_options = None;
+    let mut at_most = Vec::new();
     for fi in b.files_of("settings") {
         let Some(file) = b.typed::<SettingsFile>(fi) else { continue };
         for (level, decls, out) in [
@@ -60,6 +61,10 @@ pub(super) fn compile(b: &mut Builder) {
         ] {
             for (name, decl) in decls {
                 let ptr = join(&format!("/{}", level.prefix()), name);
+                if let Some(other) = &decl.at_most {
+                    let ptr = join(&ptr, "at_most");
+                    at_most.push(constraints::Declared { file: fi, ptr, level, name: name.clone(), other: other.clone() });
+                }
                 if let Some((def, default, parsed)) = declare(b, fi, &ptr, name, decl, level) {
                     let idx = push_def(b, level, def);
                     if let Some(idx) = idx {
@@ -179,6 +184,7 @@ pub(super) fn compile(b: &mut Builder) {
         b.rs.send_options = map;
     }
     b.defaults = defaults;
+    constraints::declare(b, at_most);
 }
 
 fn push_def(b: &mut Builder, level: Level, def: SettingDef) -> Option<u16> {

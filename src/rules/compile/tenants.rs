@@ -60,11 +60,16 @@ pub(super) fn compile(b: &mut Builder) {
             let Some((idx, def)) = known(b, fi, &ptr, &file.tenant, Level::Tenant, name) else { continue };
             let default = default_ref(&b.defaults.tenant, idx).clone();
             let broken = b.broken_settings.contains(&(Level::Tenant, idx));
-            if let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) {
-                if let Some(s) = t.tenant.get_mut(idx as usize) {
-                    *s = slot;
+            match layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) {
+                Some((slot, info)) => {
+                    if let Some(s) = t.tenant.get_mut(idx as usize) {
+                        *s = slot;
+                    }
+                    t.overrides.insert(SettingKey::Tenant(idx), info);
                 }
-                t.overrides.insert(SettingKey::Tenant(idx), info);
+                None => {
+                    b.failed_overrides.insert((ti, SettingKey::Tenant(idx)));
+                }
             }
         }
         for (level, map, base) in [(Level::Channel, &file.channels, "/channels"), (Level::Role, &file.roles, "/roles")] {
@@ -83,11 +88,15 @@ pub(super) fn compile(b: &mut Builder) {
                     let default = row.and_then(|r| r.get(idx as usize)).cloned();
                     let Some(default) = default else { continue };
                     let broken = b.broken_settings.contains(&(level, idx));
-                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) else { continue };
-                    let (table, n, key) = if level == Level::Channel {
-                        (channel.get_or_insert_with(|| base_channel.to_vec()), n_ch, SettingKey::Channel(e, idx))
+                    let key = if level == Level::Channel { SettingKey::Channel(e, idx) } else { SettingKey::Role(e, idx) };
+                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) else {
+                        b.failed_overrides.insert((ti, key));
+                        continue;
+                    };
+                    let (table, n) = if level == Level::Channel {
+                        (channel.get_or_insert_with(|| base_channel.to_vec()), n_ch)
                     } else {
-                        (role.get_or_insert_with(|| base_role.to_vec()), n_ro, SettingKey::Role(e, idx))
+                        (role.get_or_insert_with(|| base_role.to_vec()), n_ro)
                     };
                     if let Some(s) = table.get_mut(e as usize * n + idx as usize) {
                         *s = slot;
