@@ -40,7 +40,7 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
 fn repeat(loc: &Locator, key: String, pos: Pos) -> RepeatedKey {
     let mut base = loc.last_before(pos).unwrap_or("").to_owned();
     loop {
-        let parent = base.rfind('/').map_or("", |i| &base[..i]).to_owned();
+        let parent = base.rfind('/').and_then(|i| base.get(..i)).unwrap_or("").to_owned();
         let pointer = join(&parent, &key);
         if loc.contains(&pointer) || parent.is_empty() {
             let first = loc.contains(&pointer).then(|| loc.locate(&pointer)).filter(|f| *f < pos);
