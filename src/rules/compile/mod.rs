@@ -84,10 +84,10 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         }
     }
     b.partial = !b.diags.is_empty();
+    // Indexed like `b.files` (rules, origins and tests refer to files by index).
     b.rs.files = b
         .files
         .iter()
-        .filter(|f| f.schema_errors.is_empty())
         .map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() })
         .collect();
     // Without the catalog or the settings every name is unknown: report
