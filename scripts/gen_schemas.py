@@ -62,7 +62,9 @@ setting_decl = {"type": "object", "additionalProperties": False, "required": ["t
                                "min": {"type": ["integer", "string"], "description": "Lowest value a tenant may set (numbers, sizes)."},
                                "max": {"type": ["integer", "string"], "description": "Highest value a tenant may set (numbers, sizes)."},
                                "tighten_only": {"type": "boolean", "description": "Tenants may only lower it (numbers) or shrink it (sets)."},
-                               "locked": {"type": "boolean", "description": "Tenants may not override it."}}}
+                               "locked": {"type": "boolean", "description": "Tenants may not override it."},
+                               "at_most": {"type": "string", "pattern": NAME,
+                                           "description": "Another setting of the same level (numbers, sizes) this one may never exceed: checked at load for every tenant and channel or role, before and after each override expires."}}}
 decls = {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": setting_decl}
 entity_values = {"type": "object", "propertyNames": {"pattern": NAME},
                  "additionalProperties": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": scalar}}

@@ -28,6 +28,50 @@
 //! assert!(!answer.allowed);
 //! assert_eq!(answer.violations[0].code, "client_blocked");
 //! ```
+//!
+//! The same from a rule directory (here the repository's `rules/`), with
+//! what a caller sees when the files or the request are wrong:
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let now = 1_764_000_000_000;
+//! let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+//! let rules = match cansend::rules::load_dir(&dir, now) {
+//!     Ok(compiled) => compiled.rules,
+//!     Err(e) => {
+//!         // Every problem, located: `…/rules/eligibility.yaml:11:11: error: …`
+//!         for d in &e.diagnostics {
+//!             eprintln!("{}", d.in_dir(Some(&dir)));
+//!         }
+//!         panic!("the rules did not load");
+//!     }
+//! };
+//!
+//! // Decode a request (strictly: a typo is an error with a JSON pointer) …
+//! let typo = serde_json::json!({
+//!     "sender": { "role": "agent" },
+//!     "client": { "status": "existing", "blockd": true },
+//!     "channel": "whatsapp",
+//!     "message": { "text": "Hello" }
+//! });
+//! let errors = cansend::request::parse(&rules, &typo, now).unwrap_err();
+//! assert_eq!(errors[0].pointer, "/client/blockd");
+//!
+//! // … and evaluate it.
+//! let body = serde_json::json!({
+//!     "tenant": "demo-tags",
+//!     "sender": { "role": "agent" },
+//!     "client": { "status": "existing", "channels": ["whatsapp"] },
+//!     "channel": "whatsapp",
+//!     "thread": { "tags": ["sales"] },
+//!     "message": { "text": "Hello" }
+//! });
+//! let input = cansend::request::parse(&rules, &body, now).expect("a valid request");
+//! let decision = cansend::engine::evaluate(&rules, &input, false);
+//! let answer = cansend::decision::render(&rules, &input, &decision);
+//! assert!(answer.allowed, "{:?}", answer.violations);
+//! ```
 
 pub mod check;
 pub mod decision;

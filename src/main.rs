@@ -1,5 +1,10 @@
 //! The command line: `cansend check | eval | serve`. Thin: parsing flags,
 //! calling the library, printing.
+//!
+//! Diagnostics are printed with their files under the directory as the
+//! user gave it (`rules/eligibility.yaml:11:29`), so editors and CI
+//! annotations open the right file; with no directory, `./rules` when
+//! there is one, else the rules built into the binary (and it says so).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -29,7 +34,7 @@ struct Cli {
 enum Command {
     /// Validate a rule directory and run its rule tests (exit 0 only if all pass).
     Check {
-        /// The rule directory (default: ./rules).
+        /// The rule directory; default ./rules if present, else the built-in rules.
         dir: Option<PathBuf>,
     },
     /// Print one decision for a JSON request, as the HTTP API would answer.
@@ -50,48 +55,68 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { dir } => check(&dir.unwrap_or_else(|| PathBuf::from("rules"))),
+        Command::Check { dir } => check(dir.as_deref()),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
         Command::Serve(args) => cansend::service::run(args),
     }
 }
 
-fn print_diags(diags: &[Diagnostic]) {
+fn print_diags(diags: &[Diagnostic], dir: Option<&Path>) {
     for d in diags {
-        eprintln!("{d}");
+        eprintln!("{}", d.in_dir(dir));
     }
 }
 
-/// Load `--rules DIR`, or ./rules, or the built-in rules.
+/// `--rules DIR` / `check DIR`, else ./rules if present, else `None`: the built-in rules.
+fn choose(dir: Option<&Path>) -> Option<PathBuf> {
+    match dir {
+        Some(d) => Some(d.to_owned()),
+        None if Path::new("rules").is_dir() => Some(PathBuf::from("rules")),
+        None => None,
+    }
+}
+
+/// Load the rules of `dir`, or the built-in rules.
 fn load(dir: Option<&Path>) -> Result<Compiled, ExitCode> {
     let now = cansend::now_ms();
     let result = match dir {
         Some(d) => rules::load_dir(d, now),
-        None if Path::new("rules").is_dir() => rules::load_dir(Path::new("rules"), now),
         None => rules::load_builtin(now),
     };
     result.map_err(|e| {
-        print_diags(&e.diagnostics);
+        print_diags(&e.diagnostics, dir);
         eprintln!("error: the rules did not load ({} error(s))", e.diagnostics.iter().filter(|d| d.is_error()).count());
         ExitCode::from(2)
     })
 }
 
-fn check(dir: &Path) -> ExitCode {
-    let compiled = match load(Some(dir)) {
+fn check(dir: Option<&Path>) -> ExitCode {
+    let dir = choose(dir);
+    if dir.is_none() {
+        eprintln!("note: no ./rules here: checking the rules built into the binary");
+    }
+    let dir = dir.as_deref();
+    let compiled = match load(dir) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    print_diags(&compiled.warnings);
+    print_diags(&compiled.warnings, dir);
     let rs = &compiled.rules;
     let report = cansend::check::run_tests(rs, cansend::now_ms());
     for r in &report.results {
         if let Some(f) = &r.failure {
-            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", r.file, r.line, r.column, r.name);
+            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", rules::diag::path_in(dir, &r.file), r.line, r.column, r.name);
         }
     }
     let covered = report.rules_total - report.unfired_rules.len();
-    outln!("{}: {} files, {} rules, {} tenants, revision {}", dir.display(), rs.files.len(), rs.rules.len(), rs.tenants.len(), rs.revision);
+    outln!(
+        "{}: {} files, {} rules, {} tenants, revision {}",
+        dir.map_or_else(|| "(built-in rules)".to_owned(), |d| d.display().to_string()),
+        rs.files.len(),
+        rs.rules.len(),
+        rs.tenants.len(),
+        rs.revision
+    );
     outln!("rule coverage: {covered}/{} rules fired in some test", report.rules_total);
     for id in &report.unfired_rules {
         outln!("  not exercised: rule {id}");
@@ -104,7 +129,7 @@ fn check(dir: &Path) -> ExitCode {
 }
 
 fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
-    let compiled = match load(dir) {
+    let compiled = match load(choose(dir).as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -279,7 +279,9 @@ fn serve_refuses_to_start_on_rules_that_do_not_load() {
         .expect("run cansend serve");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.lines().any(|l| l.starts_with("tenants/broken.yaml:4:3: error:")), "{stderr}");
+    // The file as seen from where --rules pointed.
+    let at = format!("{}:4:3: error:", dir.path().join("tenants/broken.yaml").display());
+    assert!(stderr.lines().any(|l| l.starts_with(&at)), "{stderr}");
 }
 
 #[test]

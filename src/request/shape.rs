@@ -59,7 +59,12 @@ pub fn errors<T: ToSchema>(v: &Json) -> Vec<FieldError> {
                 Some(h) => format!("{message}; {h}"),
                 None => message,
             };
-            FieldError { pointer: e.pointer, message }
+            // A missing key is pointed at, as serde does, not its object.
+            let pointer = match &e.missing {
+                Some(key) => crate::rules::locate::join(&e.pointer, key),
+                None => e.pointer,
+            };
+            FieldError { pointer, message }
         })
         .collect()
 }

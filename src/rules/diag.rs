@@ -4,8 +4,15 @@
 //! all of them before it gives up, so an admin fixes a file in one pass.
 //! The rendering `file:line:col: error: message` is what editors and CI
 //! annotators understand.
+//!
+//! A diagnostic names its file relative to the rules directory, which is
+//! what the API shows (the same on every replica, whatever the mount). On
+//! the command line the user pointed at a directory (`cansend check
+//! rules/`), and an editor or CI annotation opens `rules/eligibility.yaml`,
+//! not `eligibility.yaml`: [`Diagnostic::in_dir`] renders it that way.
 
 use std::fmt;
+use std::path::Path;
 
 /// How bad a diagnostic is. Errors stop a rule set from loading; warnings
 /// (an expired override, a rule no test exercises) do not.
@@ -97,13 +104,20 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostic {
+    /// Rendered like [`Display`](fmt::Display), with the file as seen from
+    /// where the user pointed: joined to `dir`, the rules directory as
+    /// given (`None` for the built-in rules, which have no directory).
+    pub fn in_dir<'a>(&'a self, dir: Option<&'a Path>) -> InDir<'a> {
+        InDir { diag: self, dir }
+    }
+
+    fn render(&self, f: &mut fmt::Formatter<'_>, file: &str) -> fmt::Result {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.column, self.message)?;
+        write!(f, "{file}:{}:{}: {sev}: {}", self.line, self.column, self.message)?;
         if let Some(rule) = &self.rule {
             write!(f, " [in {rule}]")?;
         }
@@ -111,6 +125,36 @@ impl fmt::Display for Diagnostic {
             write!(f, " (hint: {hint})")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.render(f, &self.file)
+    }
+}
+
+/// A [`Diagnostic`] rendered with its file under a directory; see
+/// [`Diagnostic::in_dir`].
+pub struct InDir<'a> {
+    diag: &'a Diagnostic,
+    dir: Option<&'a Path>,
+}
+
+impl fmt::Display for InDir<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diag.render(f, &path_in(self.dir, &self.diag.file))
+    }
+}
+
+/// `file`, relative to the rules directory, as seen from where the user
+/// pointed: joined to `dir` as given (`rules/` + `eligibility.yaml` →
+/// `rules/eligibility.yaml`); `.` (the set as a whole) is `dir` itself.
+pub fn path_in(dir: Option<&Path>, file: &str) -> String {
+    match dir {
+        None => file.to_owned(),
+        Some(d) if file == "." => d.display().to_string(),
+        Some(d) => d.join(file).display().to_string(),
     }
 }
 
@@ -170,5 +214,17 @@ mod tests {
     fn renders_file_line_col() {
         let d = Diagnostic::error("rules.yaml", Pos::new(3, 7), "bad").with_rule(Some("r1"));
         assert_eq!(d.to_string(), "rules.yaml:3:7: error: bad [in r1]");
+    }
+
+    #[test]
+    fn renders_under_the_directory_as_given() {
+        let d = Diagnostic::error("tenants/a.yaml", Pos::new(3, 7), "bad").with_hint(Some("fix".into()));
+        assert_eq!(d.in_dir(Some(Path::new("rules/"))).to_string(), "rules/tenants/a.yaml:3:7: error: bad (hint: fix)");
+        assert_eq!(d.in_dir(Some(Path::new("../x/rules"))).to_string(), "../x/rules/tenants/a.yaml:3:7: error: bad (hint: fix)");
+        assert_eq!(d.in_dir(None).to_string(), d.to_string());
+        let whole = Diagnostic::error(".", Pos::UNKNOWN, "no catalog");
+        assert_eq!(whole.in_dir(Some(Path::new("/etc/cansend/rules"))).to_string(), "/etc/cansend/rules:0:0: error: no catalog");
+        // The API's form is unchanged: relative to the rules directory.
+        assert_eq!(serde_json::to_value(&d).unwrap()["file"], "tenants/a.yaml");
     }
 }

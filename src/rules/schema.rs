@@ -18,6 +18,11 @@ pub struct SchemaError {
     pub pointer: String,
     pub message: String,
     pub hint: Option<String>,
+    /// The error is about the key at `pointer` (one that is not allowed),
+    /// not about its value.
+    pub at_key: bool,
+    /// For a missing required key: its name (the pointer is the object).
+    pub missing: Option<String>,
 }
 
 type Compiled = Result<(jsonschema::Validator, serde_json::Value), String>;
@@ -48,14 +53,19 @@ fn validators() -> &'static HashMap<&'static str, Compiled> {
 pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
     match validators().get(kind) {
         Some(Ok((v, schema))) => errors(v, schema, value),
-        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None }],
-        None => vec![SchemaError { pointer: "/kind".into(), message: format!("unknown kind `{kind}`"), hint: None }],
+        Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None, at_key: false, missing: None }],
+        None => vec![SchemaError {
+            pointer: "/kind".into(),
+            message: format!("unknown kind `{kind}`"),
+            hint: None,
+            at_key: false,
+            missing: None,
+        }],
     }
 }
 
-/// Every violation of `value` against `schema` (compiled as `validator`),
-/// each pointing at what is wrong: a misspelt or missing key at the key
-/// itself, not at the object around it.
+/// Every violation of `value` against `schema` (compiled as `validator`);
+/// a misspelt key is pointed at itself, with the closest allowed key.
 pub fn errors(validator: &jsonschema::Validator, schema: &serde_json::Value, value: &serde_json::Value) -> Vec<SchemaError> {
     use jsonschema::error::ValidationErrorKind;
     validator
@@ -63,25 +73,24 @@ pub fn errors(validator: &jsonschema::Validator, schema: &serde_json::Value, val
         .map(|e| {
             let mut pointer = e.instance_path().as_str().to_owned();
             let mut hint = None;
+            let mut at_key = false;
+            let mut missing = None;
             match e.kind() {
                 // One unexpected key (a typo such as `gte` or `decription`):
                 // point at the key itself, and suggest the closest allowed one.
                 ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
                     let key = unexpected.first().map(String::as_str).unwrap_or_default();
                     pointer = join(&pointer, key);
+                    at_key = true;
                     let allowed = allowed_keys(schema, e.schema_path().as_str());
                     if !allowed.is_empty() {
                         hint = did_you_mean(key, allowed.iter().copied()).or_else(|| Some(one_of(allowed.iter().copied())));
                     }
                 }
-                ValidationErrorKind::Required { property } => {
-                    if let Some(key) = property.as_str() {
-                        pointer = join(&pointer, key);
-                    }
-                }
+                ValidationErrorKind::Required { property } => missing = property.as_str().map(str::to_owned),
                 _ => {}
             }
-            SchemaError { pointer, message: e.to_string(), hint }
+            SchemaError { pointer, message: e.to_string(), hint, at_key, missing }
         })
         .collect()
 }

@@ -9,10 +9,15 @@
 //! - Symlinks are followed only when their target stays inside the rules
 //!   directory (after resolving every link), so a rule file cannot reach
 //!   `/etc/passwd`.
+//! - A link to a directory that contains it (`tenants/loop -> .`) is a
+//!   loop: reported once, at the link, and not followed. A link to nothing
+//!   is reported as dangling, naming its target.
+//! - Entries are visited in name order, so a walk is the same on every
+//!   replica and file system.
 //! - Sizes are bounded before anything is parsed.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -103,28 +108,36 @@ pub fn fingerprint(dir: &Path) -> u64 {
 fn walk(dir: &Path, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>) -> Vec<ReadError> {
     let mut errors = Vec::new();
     match dir.canonicalize() {
-        Ok(root) => walk_in(&root, &root, "", 0, visit, &mut errors),
-        Err(e) => errors.push(ReadError { path: dir.display().to_string(), message: format!("cannot open the rules directory: {e}") }),
+        Ok(root) => {
+            let mut open = vec![(root.clone(), String::new())];
+            walk_in(&root, &root, "", &mut open, visit, &mut errors);
+        }
+        // Relative to the rules directory, the directory itself is ".".
+        Err(e) => errors.push(ReadError { path: ".".into(), message: format!("cannot open the rules directory: {e}") }),
     }
     errors
 }
 
+/// Walk `dir` (`rel` below the root). `open` holds the directories being
+/// walked, outermost first, each resolved and with its relative path: a
+/// link back to one of them is a loop.
 fn walk_in(
     root: &Path,
     dir: &Path,
     rel: &str,
-    depth: usize,
+    open: &mut Vec<(PathBuf, String)>,
     visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>,
     errors: &mut Vec<ReadError>,
 ) {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
+    let mut entries: Vec<fs::DirEntry> = match fs::read_dir(dir) {
+        Ok(e) => e.flatten().collect(),
         Err(e) => {
             errors.push(ReadError { path: display(rel), message: format!("cannot list directory: {e}") });
             return;
         }
     };
-    for entry in entries.flatten() {
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
             continue;
@@ -136,7 +149,13 @@ fn walk_in(
             Ok(r) => r,
             Err(e) => {
                 if is_rule_file(&name) {
-                    errors.push(ReadError { path: rel_path, message: format!("cannot resolve: {e}") });
+                    let message = match fs::read_link(&path) {
+                        Ok(target) if !path.exists() => {
+                            format!("dangling symbolic link → {}: its target does not exist", target.display())
+                        }
+                        _ => format!("cannot resolve: {e}"),
+                    };
+                    errors.push(ReadError { path: rel_path, message });
                 }
                 continue;
             }
@@ -151,10 +170,20 @@ fn walk_in(
             continue;
         }
         if real.is_dir() {
-            if depth >= MAX_DIR_DEPTH {
+            if let Some((_, again)) = open.iter().find(|(d, _)| *d == real) {
+                errors.push(ReadError {
+                    path: rel_path,
+                    message: format!(
+                        "symbolic link loop: this leads back to `{}`, which contains it; not followed (each directory is read once)",
+                        display(again)
+                    ),
+                });
+            } else if open.len() > MAX_DIR_DEPTH {
                 errors.push(ReadError { path: rel_path, message: format!("directories nested deeper than {MAX_DIR_DEPTH}") });
             } else {
-                walk_in(root, &real, &rel_path, depth + 1, visit, errors);
+                open.push((real.clone(), rel_path.clone()));
+                walk_in(root, &real, &rel_path, open, visit, errors);
+                open.pop();
             }
             continue;
         }
@@ -226,6 +255,34 @@ mod tests {
         assert!(files.is_empty());
         assert_eq!(errors.len(), 1);
         assert!(errors[0].message.contains("outside the rules directory"), "{errors:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_loop_is_reported_once_and_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("tenants")).unwrap();
+        fs::write(dir.path().join("tenants/a.yaml"), "kind: tenant").unwrap();
+        std::os::unix::fs::symlink(".", dir.path().join("tenants/loop")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("tenants/up")).unwrap();
+        let (files, errors) = read_dir(dir.path());
+        let names: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(names, ["tenants/a.yaml"]);
+        let got: Vec<(&str, bool)> = errors.iter().map(|e| (e.path.as_str(), e.message.contains("symbolic link loop"))).collect();
+        assert_eq!(got, [("tenants/loop", true), ("tenants/up", true)], "{errors:?}");
+        assert!(errors[0].message.contains("back to `tenants`") && errors[1].message.contains("back to `.`"), "{errors:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_names_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("missing.yaml", dir.path().join("extra.yaml")).unwrap();
+        let (files, errors) = read_dir(dir.path());
+        assert!(files.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "extra.yaml");
+        assert!(errors[0].message.starts_with("dangling symbolic link → missing.yaml"), "{errors:?}");
     }
 
     #[test]

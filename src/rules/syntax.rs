@@ -116,6 +116,10 @@ pub struct SettingDecl {
     /// A tenant may not override it at all.
     #[serde(default)]
     pub locked: bool,
+    /// Another setting of the same level whose effective value this one
+    /// may never exceed, for any tenant, channel or role, at any instant.
+    #[serde(default)]
+    pub at_most: Option<String>,
 }
 
 /// Which settings feed the fields of `POST /v1/send-options`.

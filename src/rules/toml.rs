@@ -1,28 +1,53 @@
 //! TOML front end: one pass over `toml`'s spanned parse tree builds both the
 //! common JSON tree and the locator. TOML datetimes become strings (the
 //! schema and compiler read dates and instants from strings either way).
+//!
+//! A key set twice is reported as YAML reports it ([`RepeatedKey`]): the
+//! parser recovers from it keeping the first value, so the rest of the file
+//! is still checked. Any other syntax error stops the file.
 
 use toml::de::{DeTable, DeValue};
 
 use super::diag::Pos;
-use super::locate::{Locator, join};
-use super::yaml::{MAX_DEPTH, SyntaxError};
+use super::locate::{Locator, RepeatedKey, join};
+use super::yaml::{MAX_DEPTH, Parsed, SyntaxError};
 
-pub fn parse(text: &str) -> Result<(serde_json::Value, Locator), SyntaxError> {
+pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let lines = LineIndex::new(text);
-    let table = DeTable::parse(text).map_err(|e| SyntaxError {
-        pos: e.span().map(|s| lines.pos(s.start)).unwrap_or(Pos::new(1, 1)),
-        // The parser's own depth limit (below ours) says "recursion"; call it what the admin wrote.
-        message: if e.message().contains("recurs") {
-            format!("nesting too deep (TOML: {})", e.message())
-        } else {
-            format!("TOML: {}", e.message())
-        },
-    })?;
+    let (table, errors) = DeTable::parse_recoverable(text);
+    let mut repeated = Vec::new();
+    for e in &errors {
+        let pos = e.span().map(|s| lines.pos(s.start)).unwrap_or(Pos::new(1, 1));
+        match e.span().and_then(|s| text.get(s)).filter(|_| e.message() == "duplicate key") {
+            Some(key) => repeated.push((key.trim_matches(['"', '\'']).to_owned(), pos)),
+            // The parser's own depth limit (below ours) says "recursion"; call it what the admin wrote.
+            None if e.message().contains("recurs") => {
+                return Err(SyntaxError::new(pos, format!("nesting too deep (TOML: {})", e.message())));
+            }
+            None => return Err(SyntaxError::new(pos, format!("TOML: {}", e.message()))),
+        }
+    }
     let mut loc = Locator::default();
-    loc.insert("", Pos::new(1, 1));
+    loc.insert("", Pos::new(1, 1), Pos::new(1, 1));
     let value = table_to_json(table.get_ref(), "", &lines, &mut loc, 0)?;
-    Ok((value, loc))
+    let repeats = repeated.into_iter().map(|(key, pos)| repeat(&loc, key, pos)).collect();
+    Ok((value, loc, repeats))
+}
+
+/// A repeated key, placed in the tree: the parser gives only its position,
+/// so its entry is taken to be a sibling of the entry located just before
+/// it, or of an ancestor of that entry (a reopened `[table]`).
+fn repeat(loc: &Locator, key: String, pos: Pos) -> RepeatedKey {
+    let mut base = loc.last_before(pos).unwrap_or("").to_owned();
+    loop {
+        let parent = base.rfind('/').and_then(|i| base.get(..i)).unwrap_or("").to_owned();
+        let pointer = join(&parent, &key);
+        if loc.contains(&pointer) || parent.is_empty() {
+            let first = loc.contains(&pointer).then(|| loc.locate(&pointer)).filter(|f| *f < pos);
+            return RepeatedKey { key, pointer, pos, first };
+        }
+        base = parent;
+    }
 }
 
 fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locator, depth: usize) -> Result<serde_json::Value, SyntaxError> {
@@ -34,7 +59,7 @@ fn table_to_json(t: &DeTable<'_>, ptr: &str, lines: &LineIndex, loc: &mut Locato
     entries.sort_by_key(|(k, _)| k.span().start);
     for (k, v) in entries {
         let p = join(ptr, k.get_ref());
-        loc.insert(&p, lines.pos(k.span().start));
+        loc.insert(&p, lines.pos(k.span().start), lines.pos(v.span().start));
         map.insert(k.get_ref().to_string(), value_to_json(v.get_ref(), &p, lines, loc, depth + 1, v.span().start)?);
     }
     Ok(serde_json::Value::Object(map))
@@ -50,7 +75,7 @@ fn value_to_json(
 ) -> Result<serde_json::Value, SyntaxError> {
     use serde_json::Value as J;
     if depth > MAX_DEPTH {
-        return Err(SyntaxError { pos: lines.pos(at), message: format!("nesting deeper than {MAX_DEPTH} levels") });
+        return Err(SyntaxError::new(lines.pos(at), format!("nesting deeper than {MAX_DEPTH} levels")));
     }
     Ok(match v {
         DeValue::String(s) => J::String(s.to_string()),
@@ -61,7 +86,7 @@ fn value_to_json(
                 None => (false, digits.trim_start_matches('+').to_owned()),
             };
             let n = i64::from_str_radix(&digits, i.radix())
-                .map_err(|e| SyntaxError { pos: lines.pos(at), message: format!("TOML: integer {}: {e}", i.as_str()) })?;
+                .map_err(|e| SyntaxError::new(lines.pos(at), format!("TOML: integer {}: {e}", i.as_str())))?;
             J::from(if neg { -n } else { n })
         }
         DeValue::Float(f) => {
@@ -74,7 +99,8 @@ fn value_to_json(
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let p = join(ptr, i);
-                loc.insert(&p, lines.pos(item.span().start));
+                let at = lines.pos(item.span().start);
+                loc.insert(&p, at, at);
                 out.push(value_to_json(item.get_ref(), &p, lines, loc, depth + 1, item.span().start)?);
             }
             J::Array(out)
@@ -111,19 +137,21 @@ mod tests {
     #[test]
     fn converts_and_locates() {
         let text = "kind = \"rules\"\n\n[[rules]]\nid = \"a\"\ndeny = { \"client.blocked\" = true }\nn = 0x10\nd = 2027-01-31\n";
-        let (v, loc) = parse(text).unwrap();
+        let (v, loc, _) = parse(text).unwrap();
         assert_eq!(v["rules"][0]["id"], "a");
         assert_eq!(v["rules"][0]["n"], 16);
         assert_eq!(v["rules"][0]["d"], "2027-01-31");
         assert_eq!(v["rules"][0]["deny"]["client.blocked"], true);
         assert_eq!(loc.locate("/rules/0/id"), Pos::new(4, 1));
+        assert_eq!(loc.locate_value("/rules/0/id"), Pos::new(4, 6));
+        assert_eq!(loc.locate_value("/rules/0/deny/client.blocked"), Pos::new(5, 29));
         assert_eq!(loc.locate("/kind"), Pos::new(1, 1));
     }
 
     #[test]
     fn keeps_declaration_order() {
         let text = "kind = \"catalog\"\n[channels.whatsapp]\n[channels.viber]\n[channels.email]\n[codes]\nz = 1\na = { y = 1, b = 2 }\n";
-        let (v, _) = parse(text).unwrap();
+        let (v, _, _) = parse(text).unwrap();
         let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         assert_eq!(keys(&v), ["kind", "channels", "codes"]);
         assert_eq!(keys(&v["channels"]), ["whatsapp", "viber", "email"]);
@@ -135,6 +163,24 @@ mod tests {
     fn syntax_error_is_located() {
         let err = parse("a = 1\nb = = 2\n").unwrap_err();
         assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn a_repeated_key_is_reported_like_in_yaml() {
+        let cases = [
+            ("a = 1\nb = 2\na = 3\n", "a", "/a", Pos::new(3, 1), Some(Pos::new(1, 1))),
+            ("x = { a = 1, 'a' = 2 }\n", "a", "/x/a", Pos::new(1, 14), Some(Pos::new(1, 7))),
+            // A reopened table: the parser keeps the key of the second header.
+            ("[t]\nx = 1\n[t]\n", "t", "/t", Pos::new(3, 2), None),
+            ("[[rules]]\nid = 'r'\ndeny = 'a'\ndeny = 'b'\n", "deny", "/rules/0/deny", Pos::new(4, 1), Some(Pos::new(3, 1))),
+        ];
+        for (text, key, pointer, pos, first) in cases {
+            let (v, _, repeats) = parse(text).unwrap();
+            assert_eq!(repeats, [RepeatedKey { key: key.into(), pointer: pointer.into(), pos, first }], "{text:?}");
+            assert!(v.pointer(pointer).is_some(), "{text:?}: {v}");
+        }
+        // Another error in the file still stops it.
+        assert!(parse("a = 1\na = 2\nb = = 3\n").is_err());
     }
 
     #[test]

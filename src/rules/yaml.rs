@@ -6,27 +6,62 @@
 //! locator pass is linear in the file and also enforces the nesting limit
 //! before the value parser runs. `serde_yaml` itself refuses alias bombs
 //! ("repetition limit exceeded") and recursion deeper than 128.
+//!
+//! A key repeated in one mapping is an error, as it is in TOML: YAML
+//! libraries keep the last value, so `tags_required: true` followed further
+//! down by `tags_required: false` would silently turn the first one off.
+//! The locator pass finds every repeat at its key (it sees each key with
+//! its position) and reports it as a [`RepeatedKey`]; the value parser
+//! builds the JSON tree through [`Strict`], which keeps the first value and
+//! counts the repeats it dropped. The two counts must agree, or the file is
+//! refused outright: no YAML library can merge two keys unnoticed.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fmt;
 
 use saphyr_parser::{Event, Parser};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::diag::Pos;
-use super::locate::{Locator, join};
+use super::locate::{Locator, RepeatedKey, join};
 
 /// Deepest nesting of mappings and sequences a rule file may have.
 pub const MAX_DEPTH: usize = 64;
 
+/// A file that does not parse: where, what, and what to do about it.
 #[derive(Debug)]
 pub struct SyntaxError {
     pub pos: Pos,
     pub message: String,
+    pub hint: Option<String>,
 }
 
+impl SyntaxError {
+    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
+        Self { pos, message: message.into(), hint: None }
+    }
+}
+
+/// A parsed file: the common JSON tree, where its nodes are, and the keys
+/// it repeats (each an error; the tree holds the first value).
+pub type Parsed = (serde_json::Value, Locator, Vec<RepeatedKey>);
+
 /// Parse a YAML document into the common JSON tree plus its locator.
-pub fn parse(text: &str) -> Result<(serde_json::Value, Locator), SyntaxError> {
+pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let within = |e: SyntaxError| SyntaxError { pos: clamp(text, e.pos), ..e };
-    let locator = locate(text).map_err(within)?;
-    let value = parse_value(text).map_err(within)?;
-    Ok((value, locator))
+    let (locator, repeats) = locate(text).map_err(within)?;
+    let dropped = Cell::new(0);
+    let value = parse_value(text, &dropped).map_err(within)?;
+    if dropped.get() != repeats.len() {
+        // Never expected: the locator and the value parser disagree on
+        // which keys are the same. Refuse rather than guess.
+        return Err(SyntaxError::new(
+            Pos::new(1, 1),
+            format!("YAML: {} repeated key(s) found, {} located; a key may be set once in a mapping", dropped.get(), repeats.len()),
+        ));
+    }
+    Ok((value, locator, repeats))
 }
 
 /// The parsers place an error at the end of input one line past the last
@@ -40,8 +75,8 @@ fn clamp(text: &str, pos: Pos) -> Pos {
     Pos::new(last, tail.chars().count() + 1)
 }
 
-fn parse_value(text: &str) -> Result<serde_json::Value, SyntaxError> {
-    match serde_yaml::from_str::<serde_json::Value>(text) {
+fn parse_value(text: &str, dropped: &Cell<usize>) -> Result<serde_json::Value, SyntaxError> {
+    match (Strict { dropped }).deserialize(serde_yaml::Deserializer::from_str(text)) {
         Ok(v) => Ok(v),
         Err(e) => {
             let pos = e.location().map(|l| Pos::new(l.line(), l.column())).unwrap_or(Pos::new(1, 1));
@@ -50,22 +85,124 @@ fn parse_value(text: &str) -> Result<serde_json::Value, SyntaxError> {
             if let Some(i) = message.find(" at line ") {
                 message.truncate(i);
             }
-            Err(SyntaxError { pos, message: format!("YAML: {message}") })
+            Err(SyntaxError::new(pos, format!("YAML: {message}")))
         }
     }
 }
 
-enum Frame {
-    Map { pointer: String, key: Option<(String, Pos)> },
-    Seq { pointer: String, index: usize },
+/// Builds the JSON tree like `serde_json::Value`'s own `Deserialize`, but
+/// keeps the first value of a key set twice in one mapping (not the last),
+/// and counts each repeat in `dropped`.
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    dropped: &'a Cell<usize>,
 }
 
-/// Walk the event stream once, recording where every node starts.
-fn locate(text: &str) -> Result<Locator, SyntaxError> {
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Self::Value, E> {
+        i64::try_from(v).map(Into::into).map_err(|_| E::custom(format!("the number {v} is too large")))
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Self::Value, E> {
+        u64::try_from(v).map(Into::into).map_err(|_| E::custom(format!("the number {v} is too large")))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                map.next_value::<IgnoredAny>()?;
+                self.dropped.set(self.dropped.get() + 1);
+                continue;
+            }
+            let value = map.next_value_seed(self)?;
+            out.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
+enum Frame {
+    /// `seen`: each key of the mapping so far, where it was set.
+    Map {
+        pointer: String,
+        key: Option<(String, Pos)>,
+        seen: HashMap<String, Pos>,
+    },
+    Seq {
+        pointer: String,
+        index: usize,
+    },
+}
+
+/// Walk the event stream once, recording where every node starts and
+/// every key a mapping repeats.
+fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
     let mut loc = Locator::default();
+    let mut repeats = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
+    // anchor id → text, for scalars: an alias of one can be a key.
+    let mut scalar_anchors: HashMap<usize, String> = HashMap::new();
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(x) => x,
@@ -76,7 +213,7 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
                 } else {
                     format!("YAML: {}", e.info())
                 };
-                return Err(SyntaxError { pos: Pos::new(m.line(), m.col() + 1), message });
+                return Err(SyntaxError::new(Pos::new(m.line(), m.col() + 1), message));
             }
         };
         let pos = Pos::new(span.start.line(), span.start.col() + 1);
@@ -84,42 +221,58 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(SyntaxError { pos, message: "a rule file holds one YAML document; found a second `---`".into() });
+                    return Err(SyntaxError::new(pos, "a rule file holds one YAML document; found a second `---`"));
                 }
-                loc.insert("", pos);
+                loc.insert("", pos, pos);
             }
-            Event::Scalar(value, ..) => {
+            Event::Scalar(value, _, anchor, _) => {
+                if anchor > 0 {
+                    scalar_anchors.insert(anchor, value.to_string());
+                }
                 // A scalar is either a mapping key or a value.
-                if let Some(Frame::Map { key, .. }) = stack.last_mut()
+                if let Some(Frame::Map { pointer, key, seen }) = stack.last_mut()
                     && key.is_none()
                 {
+                    note_key(&mut repeats, pointer, seen, &value, pos);
                     *key = Some((value.into_owned(), pos));
                     continue;
                 }
                 if let Some((p, at)) = value_pointer(&mut stack, pos) {
-                    loc.insert(&p, at);
+                    loc.insert(&p, at, pos);
                 }
             }
-            Event::Alias(_) => {
-                if let Some(Frame::Map { key, .. }) = stack.last_mut()
+            Event::Alias(anchor) => {
+                if let Some(Frame::Map { pointer, key, seen }) = stack.last_mut()
                     && key.is_none()
                 {
-                    *key = Some(("*alias".into(), pos));
+                    // A key may be an alias of a scalar (`*k: 1`): it is that
+                    // scalar's text. (An alias of a list or mapping is not a
+                    // key the value parser accepts; it reports that.)
+                    let name = scalar_anchors.get(&anchor).cloned().unwrap_or_else(|| "*alias".into());
+                    if scalar_anchors.contains_key(&anchor) {
+                        note_key(&mut repeats, pointer, seen, &name, pos);
+                    }
+                    *key = Some((name, pos));
                     continue;
                 }
                 if let Some((p, at)) = value_pointer(&mut stack, pos) {
-                    loc.insert(&p, at);
+                    loc.insert(&p, at, pos);
                 }
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(SyntaxError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
+                    return Err(SyntaxError::new(pos, format!("nesting deeper than {MAX_DEPTH} levels")));
+                }
+                if let Some(Frame::Map { key: None, .. }) = stack.last() {
+                    // `? [a, b]: 1` — the JSON tree has no such keys; say so
+                    // here rather than misread the rest of the mapping.
+                    return Err(SyntaxError::new(pos, "a mapping key must be a name, not a list or a mapping"));
                 }
                 let (pointer, at) =
                     if stack.is_empty() { (String::new(), pos) } else { value_pointer(&mut stack, pos).unwrap_or_default() };
-                loc.insert(&pointer, at);
+                loc.insert(&pointer, at, pos);
                 stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map { pointer, key: None }
+                    Frame::Map { pointer, key: None, seen: HashMap::new() }
                 } else {
                     Frame::Seq { pointer, index: 0 }
                 });
@@ -130,15 +283,25 @@ fn locate(text: &str) -> Result<Locator, SyntaxError> {
             _ => {}
         }
     }
-    Ok(loc)
+    Ok((loc, repeats))
+}
+
+/// Record a mapping's key; a repeat of an earlier one is a [`RepeatedKey`].
+fn note_key(repeats: &mut Vec<RepeatedKey>, pointer: &str, seen: &mut HashMap<String, Pos>, key: &str, pos: Pos) {
+    match seen.get(key) {
+        Some(first) => repeats.push(RepeatedKey { key: key.to_owned(), pointer: join(pointer, key), pos, first: Some(*first) }),
+        None => {
+            seen.insert(key.to_owned(), pos);
+        }
+    }
 }
 
 /// The pointer of the value that starts now at `pos`, advancing the parent
-/// frame, and where to locate it: a mapping entry at its key (so "unknown
-/// field" points at the name), a sequence item at itself.
+/// frame, and where its entry starts: a mapping entry at its key (so
+/// "unknown field" points at the name), a sequence item at itself.
 fn value_pointer(stack: &mut [Frame], pos: Pos) -> Option<(String, Pos)> {
     match stack.last_mut()? {
-        Frame::Map { pointer, key } => {
+        Frame::Map { pointer, key, .. } => {
             let (k, at) = key.take()?;
             Some((join(pointer, k), at))
         }
@@ -157,12 +320,54 @@ mod tests {
     #[test]
     fn locates_nested_values() {
         let text = "kind: rules\nrules:\n  - id: a\n    deny:\n      client.blocked: true\n";
-        let (v, loc) = parse(text).unwrap();
+        let (v, loc, _) = parse(text).unwrap();
         assert_eq!(v["rules"][0]["id"], "a");
         assert_eq!(loc.locate("/kind"), Pos::new(1, 1));
         assert_eq!(loc.locate("/rules/0"), Pos::new(3, 5));
         assert_eq!(loc.locate("/rules/0/id"), Pos::new(3, 5));
         assert_eq!(loc.locate("/rules/0/deny/client.blocked"), Pos::new(5, 7));
+        assert_eq!(loc.locate_value("/rules/0/deny/client.blocked"), Pos::new(5, 23));
+        assert_eq!(loc.locate_value("/rules/0/id"), Pos::new(3, 9));
+        assert_eq!(loc.locate_value("/rules/0/deny"), Pos::new(5, 7));
+    }
+
+    #[test]
+    fn a_repeated_key_is_reported_at_the_second_and_the_first_kept() {
+        let text = "kind: tenant\nsettings:\n  tags_required: true\n  available_tags: []\n  tags_required: false\n";
+        let (v, _, repeats) = parse(text).unwrap();
+        assert_eq!(v["settings"]["tags_required"], true);
+        assert_eq!(
+            repeats,
+            [RepeatedKey {
+                key: "tags_required".into(),
+                pointer: "/settings/tags_required".into(),
+                pos: Pos::new(5, 3),
+                first: Some(Pos::new(3, 3))
+            }]
+        );
+        // Quoting does not make it another key; flow mappings and alias keys count too.
+        for text in ["a: 1\n'a': 2\n", "x: { a: 1, \"a\": 2 }\n", "k: &k a\nm: { a: 1, *k : 2 }\n"] {
+            let (_, _, repeats) = parse(text).unwrap();
+            assert_eq!(repeats.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["a"], "{text:?}");
+        }
+        // The same name in two mappings is fine.
+        assert!(parse("a: { x: 1 }\nb: { x: 2 }\n").unwrap().2.is_empty());
+    }
+
+    #[test]
+    fn the_value_parser_counts_repeats_on_its_own() {
+        // The safety net behind the locator: whatever YAML library builds the tree.
+        let dropped = Cell::new(0);
+        let v = parse_value("a: 1\nb: { c: 2, c: 3 }\na: 4\n", &dropped).unwrap();
+        assert_eq!((v, dropped.get()), (serde_json::json!({"a": 1, "b": {"c": 2}}), 2));
+        let v = parse_value("a: [1, 2.5, true, null, x]\n", &dropped).unwrap();
+        assert_eq!(v, serde_json::json!({"a": [1, 2.5, true, null, "x"]}));
+    }
+
+    #[test]
+    fn a_list_as_a_key_is_refused() {
+        let err = parse("? [a, b]\n: 1\n").unwrap_err();
+        assert!(err.message.contains("mapping key must be a name"), "{err:?}");
     }
 
     #[test]

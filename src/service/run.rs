@@ -26,8 +26,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let live = match Live::load_with(source.clone(), args.replay_capacity) {
         Ok(l) => Arc::new(l),
         Err(e) => {
+            // Files as seen from where the rules were pointed at (`rules/x.yaml`).
+            let dir = match &source {
+                RuleSource::Dir(d) => Some(d.as_path()),
+                RuleSource::Builtin => None,
+            };
             for d in &e.diagnostics {
-                eprintln!("{d}");
+                eprintln!("{}", d.in_dir(dir));
             }
             let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
             eprintln!("error: the rules in {source} did not load ({n} error(s)); not serving");

@@ -40,7 +40,7 @@ pub(super) fn compile(b: &mut Builder) {
                 let Some(ty) = Ty::parse(&decl.ty)
                     .filter(|t| matches!(t, Ty::Bool | Ty::Int | Ty::Size | Ty::Str | Ty::Time | Ty::StrSet | Ty::Duration))
                 else {
-                    b.error(
+                    b.error_value(
                         fi,
                         &format!("{ptr}/type"),
                         None,
@@ -70,7 +70,7 @@ pub(super) fn compile(b: &mut Builder) {
     for fi in b.files_of("tenant") {
         let Some(name) = b.files.get(fi).and_then(|f| f.value.get("tenant")).and_then(|t| t.as_str()).map(str::to_owned) else { continue };
         if b.rs.tenants.get(&name).is_some() {
-            b.error(fi, "/tenant", None, format!("tenant `{name}` is defined by two files"), None);
+            b.error_value(fi, "/tenant", None, format!("tenant `{name}` is defined by two files"), None);
             continue;
         }
         b.rs.tenants.push(&name, None);
@@ -112,7 +112,7 @@ pub(super) fn compile(b: &mut Builder) {
                 None => {
                     let hint = did_you_mean(&tenant, b.rs.tenants.names.iter().map(|n| &**n))
                         .or_else(|| Some("every tenant needs a file with `kind: tenant`".into()));
-                    b.error(fi, "/request_defaults/tenant", None, format!("default tenant `{tenant}` has no tenant file"), hint);
+                    b.error_value(fi, "/request_defaults/tenant", None, format!("default tenant `{tenant}` has no tenant file"), hint);
                 }
             }
             match b.rs.actions.get(&action) {
@@ -120,7 +120,7 @@ pub(super) fn compile(b: &mut Builder) {
                 None => {
                     let hint = did_you_mean(&action, b.rs.actions.names.iter().map(|n| &**n))
                         .or_else(|| Some(one_of(b.rs.actions.names.iter().map(|n| &**n))));
-                    b.error(fi, "/request_defaults/action", None, format!("unknown action `{action}`"), hint);
+                    b.error_value(fi, "/request_defaults/action", None, format!("unknown action `{action}`"), hint);
                 }
             }
         }

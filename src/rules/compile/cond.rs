@@ -10,6 +10,10 @@
 //! ```
 //!
 //! A bare string is a bool field that must be true (`deny: client.blocked`).
+//!
+//! In a file that failed its schema, the parts the schema refused are
+//! skipped (the schema error already says what is wrong there) and every
+//! other part is checked, so one load reports all of a rule's problems.
 
 use serde_json::Value as Json;
 
@@ -47,7 +51,7 @@ const OPS: &[&str] = &[
 /// Where a condition is compiled, and what it turned out to read.
 pub(super) struct Scope<'a> {
     pub file: usize,
-    pub rule: &'a str,
+    pub rule: Option<&'a str>,
     /// Inside `each: attachment`, so `attachment.*` is readable.
     pub per_attachment: bool,
     /// Set when the condition reads a message field.
@@ -57,14 +61,18 @@ pub(super) struct Scope<'a> {
 }
 
 pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -> Option<Cond> {
+    if b.schema_error_at(s.file, ptr) {
+        return None;
+    }
     match c {
         Json::String(path) => {
-            let (field, ty) = field(b, s, ptr, path)?;
+            // `deny: client.blokced`: the field is the value of `deny`.
+            let (field, ty) = field(b, s, ptr, true, path)?;
             if ty != Ty::Bool {
-                b.error(
+                b.error_value(
                     s.file,
                     ptr,
-                    Some(s.rule),
+                    s.rule,
                     format!("`{path}` is a {ty}; a bare field as a condition must be a bool"),
                     Some(format!("compare it: `{path}: {{ eq: … }}`")),
                 );
@@ -80,7 +88,7 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
                     b.error(
                         s.file,
                         ptr,
-                        Some(s.rule),
+                        s.rule,
                         format!("`{k}` must be alone in its condition"),
                         Some(format!("put the other comparisons inside `{k}`, or wrap both in `all:`")),
                     );
@@ -88,11 +96,14 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
                 }
                 let inner = map.get(k)?;
                 let p = join(ptr, k);
+                if b.schema_error_at(s.file, &p) {
+                    return None;
+                }
                 return match k {
                     "not" => Some(Cond::Not(Box::new(compile(b, s, &p, inner)?))),
                     _ => {
                         let Some(items) = inner.as_array().filter(|a| !a.is_empty()) else {
-                            b.error(s.file, &p, Some(s.rule), format!("`{k}` takes a non-empty list of conditions"), None);
+                            b.error_value(s.file, &p, s.rule, format!("`{k}` takes a non-empty list of conditions"), None);
                             return None;
                         };
                         let mut out = Vec::with_capacity(items.len());
@@ -108,13 +119,18 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
                 };
             }
             if map.is_empty() {
-                b.error(s.file, ptr, Some(s.rule), "empty condition", Some("write `field: value`, or `all:` / `any:` / `not:`".into()));
+                b.error(s.file, ptr, s.rule, "empty condition", Some("write `field: value`, or `all:` / `any:` / `not:`".into()));
                 return None;
             }
             let mut out = Vec::new();
             let mut ok = true;
             for (path, spec) in map {
-                match comparison(b, s, &join(ptr, path), path, spec) {
+                let cptr = join(ptr, path);
+                if b.tainted(s.file, &cptr) {
+                    ok = false;
+                    continue;
+                }
+                match comparison(b, s, &cptr, path, spec) {
                     Some(mut cs) => out.append(&mut cs),
                     None => ok = false,
                 }
@@ -125,20 +141,25 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
             Some(if out.len() == 1 { out.pop()? } else { Cond::All(out.into()) })
         }
         other => {
-            b.error(s.file, ptr, Some(s.rule), format!("a condition is a mapping or a bool field name, not {}", short(other)), None);
+            b.error_value(s.file, ptr, s.rule, format!("a condition is a mapping or a bool field name, not {}", short(other)), None);
             None
         }
     }
 }
 
-fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(Field, Ty)> {
+/// Resolve a field path written at `ptr`: as a key (`client.blocked: true`)
+/// or, with `at_value`, as the value there (`deny: client.blocked`,
+/// `gt: $channel.max_file_size`), which is where errors point.
+fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, at_value: bool, path: &str) -> Option<(Field, Ty)> {
+    let report = |b: &mut Builder, s: &Scope<'_>, msg: String, hint: Option<String>| {
+        if at_value { b.error_value(s.file, ptr, s.rule, msg, hint) } else { b.error(s.file, ptr, s.rule, msg, hint) }
+    };
     match resolve(b, path) {
         Ok((f, t)) => {
             if f.per_attachment() && !s.per_attachment {
-                b.error(
-                    s.file,
-                    ptr,
-                    Some(s.rule),
+                report(
+                    b,
+                    s,
                     format!("`{path}` is only known inside a rule with `each: attachment`"),
                     Some("add `each: attachment` to the rule, or use `message.attachments.count` / `.total_size`".into()),
                 );
@@ -149,7 +170,7 @@ fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str) -> Option<(F
             Some((f, t))
         }
         Err((msg, hint)) => {
-            b.error(s.file, ptr, Some(s.rule), msg, hint);
+            report(b, s, msg, hint);
             None
         }
     }
@@ -162,11 +183,11 @@ fn text(b: &mut Builder, t: String, ty: Ty) -> u32 {
 
 /// `path: spec` — one or more leaves.
 fn comparison(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, spec: &Json) -> Option<Vec<Cond>> {
-    let (f, ty) = field(b, s, ptr, path)?;
+    let (f, ty) = field(b, s, ptr, false, path)?;
     match spec {
         Json::Object(ops) => {
             if ops.is_empty() {
-                b.error(s.file, ptr, Some(s.rule), format!("no operator for `{path}`"), Some(one_of(OPS.iter().copied())));
+                b.error(s.file, ptr, s.rule, format!("no operator for `{path}`"), Some(one_of(OPS.iter().copied())));
                 return None;
             }
             let mut out = Vec::new();
@@ -180,10 +201,10 @@ fn comparison(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, spec: &
             ok.then_some(out)
         }
         Json::Array(_) if ty.elem().is_none() => {
-            b.error(
+            b.error_value(
                 s.file,
                 ptr,
-                Some(s.rule),
+                s.rule,
                 format!("`{path}` is a {ty}, not a set; a list cannot equal it"),
                 Some(format!("to test membership write `{path}: {{ in: [...] }}`")),
             );
@@ -199,13 +220,13 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
     let rule = s.rule;
     let label = format!("{path} {op} {}", arg.as_str().map(str::to_owned).unwrap_or_else(|| short(arg)));
     let type_err = |b: &mut Builder, what: &str| {
-        b.error(fi, ptr, Some(rule), format!("operator `{op}` {what}; `{path}` is a {ty}"), None);
+        b.error(fi, ptr, rule, format!("operator `{op}` {what}; `{path}` is a {ty}"), None);
         None
     };
     let flag = |b: &mut Builder| -> Option<bool> {
         let v = arg.as_bool();
         if v.is_none() {
-            b.error(fi, ptr, Some(rule), format!("`{op}` takes true or false, found {}", short(arg)), None);
+            b.error_value(fi, ptr, rule, format!("`{op}` takes true or false, found {}", short(arg)), None);
         }
         v
     };
@@ -271,27 +292,21 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
                 return type_err(b, "needs an instant");
             }
             let Some(obj) = arg.as_object() else {
-                b.error(fi, ptr, Some(rule), "`local_time` takes `{ from: \"HH:MM\", to: \"HH:MM\", timezone: … }`", None);
+                b.error_value(fi, ptr, rule, "`local_time` takes `{ from: \"HH:MM\", to: \"HH:MM\", timezone: … }`", None);
                 return None;
             };
             for k in obj.keys() {
                 if !["from", "to", "timezone"].contains(&k.as_str()) {
-                    b.error(
-                        fi,
-                        &join(ptr, k),
-                        Some(rule),
-                        format!("unknown key `{k}` in `local_time`"),
-                        Some("`from`, `to`, `timezone`".into()),
-                    );
+                    b.error(fi, &join(ptr, k), rule, format!("unknown key `{k}` in `local_time`"), Some("`from`, `to`, `timezone`".into()));
                     return None;
                 }
             }
             let mut minute = |key: &str| -> Option<u32> {
                 let Some(v) = obj.get(key) else {
-                    b.error(fi, ptr, Some(rule), format!("`local_time` needs `{key}`"), None);
+                    b.error(fi, ptr, rule, format!("`local_time` needs `{key}`"), None);
                     return None;
                 };
-                literal::time_of_day(v).map_err(|e| b.error(fi, &join(ptr, key), Some(rule), e.message, e.hint)).ok()
+                literal::time_of_day(v).map_err(|e| b.error_value(fi, &join(ptr, key), rule, e.message, e.hint)).ok()
             };
             let from = minute("from");
             let to = minute("to");
@@ -305,7 +320,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
         }
         _ => {
             let hint = did_you_mean(op, OPS.iter().copied()).or_else(|| Some(one_of(OPS.iter().copied())));
-            b.error(fi, ptr, Some(rule), format!("unknown operator `{op}`"), hint);
+            b.error(fi, ptr, rule, format!("unknown operator `{op}`"), hint);
             None
         }
     }
@@ -314,10 +329,10 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
 /// A literal of type `want`, or `$path` naming a field of a compatible type.
 fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) -> Option<Operand> {
     if let Some(path) = arg.as_str().and_then(|a| a.strip_prefix('$')) {
-        let (f, ty) = field(b, s, ptr, path)?;
+        let (f, ty) = field(b, s, ptr, true, path)?;
         let ok = ty.comparable(want) || matches!((ty, want), (Ty::ExtSet, Ty::StrSet) | (Ty::StrSet, Ty::ExtSet));
         if !ok {
-            b.error(s.file, ptr, Some(s.rule), format!("`${path}` is a {ty}, but a {want} is needed here"), None);
+            b.error_value(s.file, ptr, s.rule, format!("`${path}` is a {ty}, but a {want} is needed here"), None);
             return None;
         }
         return Some(Operand::Field(f));
@@ -325,7 +340,7 @@ fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) 
     match literal::parse(want, arg, &|d| b.rs.names(d)) {
         Ok(v) => Some(Operand::Const(v)),
         Err(e) => {
-            b.error(s.file, ptr, Some(s.rule), e.message, e.hint);
+            b.error_value(s.file, ptr, s.rule, e.message, e.hint);
             None
         }
     }

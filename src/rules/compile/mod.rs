@@ -3,12 +3,15 @@
 //! Phases, in dependency order: the catalog (names), settings (typed
 //! declarations and their defaults), rules and exceptions (conditions
 //! type-checked against the request fields, attributes and settings),
-//! tenants (overrides layered on the defaults, bounds enforced), rule tests.
+//! tenants (overrides layered on the defaults, bounds enforced), constraints
+//! between settings (`at_most`, for every tenant at every instant), rule
+//! tests.
 //! Each phase records every problem it finds and goes on where it can, so
 //! one load reports all errors; any error means no rule set.
 
 mod catalog;
 mod cond;
+mod constraints;
 mod fields;
 mod rules;
 mod settings;
@@ -59,32 +62,41 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         defaults: settings::Defaults::default(),
         declared: Default::default(),
         partial: false,
+        broken_settings: Default::default(),
+        constraints: Vec::new(),
+        failed_overrides: Default::default(),
     };
-    // Files that did not parse or match their schema. Their content is
-    // missing from what follows, so some later errors would only echo
+    // Files that did not parse or match their schema. What they declare
+    // is missing from what follows, so some later errors would only echo
     // them: those checks are skipped (see below) rather than reported.
-    let mut unparsed: Vec<&SourceFile> = Vec::new();
+    let mut broken: Vec<&SourceFile> = Vec::new();
     for src in sources {
-        match load::parse(src) {
-            Ok(f) => b.files.push(f),
-            Err(d) => {
-                b.diags.extend(d);
-                unparsed.push(src);
+        let (file, diags) = load::parse(src);
+        b.diags.extend(diags);
+        match file {
+            Some(f) => {
+                if !f.schema_errors.is_empty() {
+                    broken.push(src);
+                }
+                b.files.push(f);
             }
+            None => broken.push(src),
         }
     }
-    b.partial = !unparsed.is_empty() || !b.diags.is_empty();
+    b.partial = !b.diags.is_empty();
+    // Indexed like `b.files` (rules, origins and tests refer to files by index).
     b.rs.files = b
         .files
         .iter()
         .map(|f| FileInfo { path: f.path.as_str().into(), kind: f.kind.as_str().into(), sha256: f.sha256.as_str().into() })
         .collect();
     // Without the catalog or the settings every name is unknown: report
-    // the files' own errors and stop there.
-    if let Some(src) = unparsed.iter().find(|s| declares_kind(&s.text, &["catalog", "settings"])) {
+    // the files' own errors and stop there, saying so beside the first.
+    if let Some(src) = broken.iter().find(|s| declares_kind(&s.text, &["catalog", "settings"])) {
+        let first = b.diags.iter().filter(|d| d.file == src.path && d.is_error()).map(|d| Pos { line: d.line, column: d.column }).min();
         b.diags.push(Diagnostic::warning(
             &src.path,
-            diag::Pos::UNKNOWN,
+            first.unwrap_or(Pos::new(1, 1)),
             "the other checks were skipped: every name is declared in this file; fix it first",
         ));
     } else {
@@ -92,16 +104,12 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         settings::compile(&mut b);
         rules::compile(&mut b);
         tenants::compile(&mut b);
-        if let Some(src) = unparsed.first() {
-            // A test of a rule or tenant in a broken file would fail for that
-            // reason alone, once per test.
-            let n = unparsed.len();
-            b.diags.push(Diagnostic::warning(
-                &src.path,
-                diag::Pos::UNKNOWN,
-                format!("the rule tests were not run: {n} file(s) did not load; fix them first"),
-            ));
-        } else {
+        constraints::check(&mut b);
+        // A test of a rule or tenant in a broken file would fail for that
+        // reason alone, once per test: the test files are checked once
+        // every file has loaded. (Nothing to say: a set with errors runs
+        // no tests.)
+        if broken.is_empty() {
             rules::compile_tests(&mut b);
         }
     }
@@ -154,11 +162,25 @@ pub(crate) struct Builder {
     /// Some file could not be read or parsed: checks of what may be
     /// missing because of it (a tenant's file, say) are not reported.
     partial: bool,
+    /// Settings with a default that did not parse: declared, but checks
+    /// against their default are skipped (they would only echo its error).
+    broken_settings: std::collections::HashSet<(settings::Level, u16)>,
+    /// `at_most` relations between settings, checked once tenants are layered.
+    constraints: Vec<constraints::AtMost>,
+    /// Tenant overrides that were refused (tenant index, setting): the
+    /// default stands in for them, so constraints skip them.
+    failed_overrides: std::collections::HashSet<(u32, crate::engine::model::SettingKey)>,
 }
 
 impl Builder {
-    /// Files of one kind, with their index.
+    /// Files of one kind that match their schema, with their index.
     fn files_of(&self, kind: &str) -> Vec<usize> {
+        self.files.iter().enumerate().filter(|(_, f)| f.kind == kind && f.schema_errors.is_empty()).map(|(i, _)| i).collect()
+    }
+
+    /// Files of one kind, also those that failed their schema (whose
+    /// other parts are still checked).
+    fn files_of_any(&self, kind: &str) -> Vec<usize> {
         self.files.iter().enumerate().filter(|(_, f)| f.kind == kind).map(|(i, _)| i).collect()
     }
 
@@ -166,8 +188,13 @@ impl Builder {
         self.files.get(file).map(|f| f.locator.locate(pointer)).unwrap_or_default()
     }
 
+    fn value_pos(&self, file: usize, pointer: &str) -> Pos {
+        self.files.get(file).map(|f| f.locator.locate_value(pointer)).unwrap_or_default()
+    }
+
+    /// Where the value at `pointer` came from (provenance of a setting).
     fn origin(&self, file: usize, pointer: &str) -> Origin {
-        let p = self.pos(file, pointer);
+        let p = self.value_pos(file, pointer);
         Origin { file: file as u32, line: p.line, column: p.column }
     }
 
@@ -175,14 +202,24 @@ impl Builder {
         self.files.get(file).map(|f| f.path.as_str()).unwrap_or("?")
     }
 
-    /// Record an error at `pointer` of `file`.
+    /// Record an error about the entry at `pointer` of `file` — its name:
+    /// located at the key.
     fn error(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
         let d = Diagnostic::error(self.path(file), self.pos(file, pointer), message).with_rule(rule).with_hint(hint);
         self.diags.push(d);
     }
 
+    /// Record an error about the value at `pointer` of `file` (a bad
+    /// unit, a number out of bounds, an unknown name written as a value):
+    /// located at the value.
+    fn error_value(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
+        let d = Diagnostic::error(self.path(file), self.value_pos(file, pointer), message).with_rule(rule).with_hint(hint);
+        self.diags.push(d);
+    }
+
+    /// A warning about the value at `pointer` of `file`.
     fn warning(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>) {
-        let d = Diagnostic::warning(self.path(file), self.pos(file, pointer), message).with_rule(rule);
+        let d = Diagnostic::warning(self.path(file), self.value_pos(file, pointer), message).with_rule(rule);
         self.diags.push(d);
     }
 
@@ -198,6 +235,19 @@ impl Builder {
                 None
             }
         }
+    }
+
+    /// Whether the schema check reported an error at `pointer` itself.
+    fn schema_error_at(&self, file: usize, pointer: &str) -> bool {
+        self.files.get(file).is_some_and(|f| f.schema_errors.iter().any(|p| p == pointer))
+    }
+
+    /// Whether the schema check reported an error at `pointer` or inside
+    /// it: the compiler skips that part rather than report it again.
+    fn tainted(&self, file: usize, pointer: &str) -> bool {
+        self.files.get(file).is_some_and(|f| {
+            f.schema_errors.iter().any(|p| p.strip_prefix(pointer).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+        })
     }
 
     fn names(&self, d: Domain) -> &crate::engine::model::Names {

@@ -1,6 +1,12 @@
 //! Settings: typed, bounded values every tenant has — tenant-wide, per
 //! channel and per role — with defaults, channel- and role-specific
 //! defaults, and the bounds tenant overrides must respect.
+//!
+//! A setting whose default does not parse (`default: 30 MX`) is still
+//! declared, with a stand-in default, and marked broken: the rules, tenant
+//! files and `send_options` that name it are checked as usual instead of
+//! each reporting it unknown, and checks that compare with its default
+//! (`tighten_only`) skip it. The load fails on the default's own error.
 
 use serde_json::Value as Json;
 
@@ -11,10 +17,10 @@ use crate::rules::literal;
 use crate::rules::locate::join;
 use crate::rules::syntax::{SettingDecl, SettingsFile};
 
-use super::Builder;
+use super::{Builder, constraints};
 
 /// The three kinds of settings, and how a rule names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Level {
     Tenant,
     Channel,
@@ -45,6 +51,7 @@ pub(super) fn compile(b: &mut Builder) {
     let mut role_defaults = Vec::new();
     let mut entity_defaults: Vec<(usize, Level, String, String, String, Json)> = Vec::new();
     let mut send_options = None;
+    let mut at_most = Vec::new();
     for fi in b.files_of("settings") {
         let Some(file) = b.typed::<SettingsFile>(fi) else { continue };
         for (level, decls, out) in [
@@ -54,9 +61,16 @@ pub(super) fn compile(b: &mut Builder) {
         ] {
             for (name, decl) in decls {
                 let ptr = join(&format!("/{}", level.prefix()), name);
-                if let Some((def, default)) = declare(b, fi, &ptr, name, decl, level) {
+                if let Some(other) = &decl.at_most {
+                    let ptr = join(&ptr, "at_most");
+                    at_most.push(constraints::Declared { file: fi, ptr, level, name: name.clone(), other: other.clone() });
+                }
+                if let Some((def, default, parsed)) = declare(b, fi, &ptr, name, decl, level) {
                     let idx = push_def(b, level, def);
                     if let Some(idx) = idx {
+                        if !parsed {
+                            b.broken_settings.insert((level, idx));
+                        }
                         let key = match level {
                             Level::Tenant => SettingKey::Tenant(idx),
                             Level::Channel => SettingKey::Channel(u32::MAX, idx),
@@ -103,10 +117,13 @@ pub(super) fn compile(b: &mut Builder) {
             continue;
         };
         match literal::parse(def.ty, &v, &|d| b.rs.names(d)) {
-            Err(e) => b.error(fi, &ptr, Some(&setting), e.message, e.hint),
+            Err(e) => {
+                b.error_value(fi, &ptr, Some(&setting), e.message, e.hint);
+                b.broken_settings.insert((level, idx));
+            }
             Ok(value) => {
                 if let Some(msg) = out_of_bounds(&def, &value) {
-                    b.error(fi, &ptr, Some(&setting), msg, None);
+                    b.error_value(fi, &ptr, Some(&setting), msg, None);
                 }
                 let origin = b.origin(fi, &ptr);
                 let key = if level == Level::Channel { SettingKey::Channel(e, idx) } else { SettingKey::Role(e, idx) };
@@ -126,7 +143,7 @@ pub(super) fn compile(b: &mut Builder) {
                 Some(("channel", n)) => (Level::Channel, n),
                 Some(("role", n)) => (Level::Role, n),
                 _ => {
-                    b.error(
+                    b.error_value(
                         fi,
                         &ptr,
                         None,
@@ -138,12 +155,12 @@ pub(super) fn compile(b: &mut Builder) {
             };
             let Some((idx, def)) = find(b, level, name) else {
                 let hint = setting_hint(b, level, name);
-                b.error(fi, &ptr, None, format!("unknown {} setting `{name}`", level.prefix()), hint);
+                b.error_value(fi, &ptr, None, format!("unknown {} setting `{name}`", level.prefix()), hint);
                 return None;
             };
             if !want.contains(&def.ty) {
                 let wanted: Vec<String> = want.iter().map(ToString::to_string).collect();
-                b.error(fi, &ptr, None, format!("`{path}` is a {}, `{field}` needs {}", def.ty, wanted.join(" or ")), None);
+                b.error_value(fi, &ptr, None, format!("`{path}` is a {}, `{field}` needs {}", def.ty, wanted.join(" or ")), None);
                 return None;
             }
             Some(match level {
@@ -167,6 +184,7 @@ pub(super) fn compile(b: &mut Builder) {
         b.rs.send_options = map;
     }
     b.defaults = defaults;
+    constraints::declare(b, at_most);
 }
 
 fn push_def(b: &mut Builder, level: Level, def: SettingDef) -> Option<u16> {
@@ -183,15 +201,16 @@ fn push_def(b: &mut Builder, level: Level, def: SettingDef) -> Option<u16> {
     Some(idx)
 }
 
-/// Check one declaration; its definition and its default value.
-fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl, level: Level) -> Option<(SettingDef, Value)> {
+/// Check one declaration; its definition, its default value, and whether
+/// that default parsed (if not, the value is a stand-in).
+fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl, level: Level) -> Option<(SettingDef, Value, bool)> {
     if find(b, level, name).is_some() {
         b.error(fi, ptr, Some(name), format!("{} setting `{name}` is declared twice", level.prefix()), None);
         return None;
     }
     let Some(ty) = Ty::parse(&decl.ty) else {
         let hint = did_you_mean(&decl.ty, Ty::NAMES.iter().copied()).or_else(|| Some(one_of(Ty::NAMES.iter().copied())));
-        b.error(fi, &format!("{ptr}/type"), Some(name), format!("unknown type `{}`", decl.ty), hint);
+        b.error_value(fi, &format!("{ptr}/type"), Some(name), format!("unknown type `{}`", decl.ty), hint);
         return None;
     };
     let bound = |b: &mut Builder, key: &str, v: &Option<Json>| -> Option<Option<i64>> {
@@ -205,7 +224,7 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
             Ok(Value::Int(i)) => Some(Some(i)),
             Ok(_) => Some(None),
             Err(e) => {
-                b.error(fi, &bptr, Some(name), e.message, e.hint);
+                b.error_value(fi, &bptr, Some(name), e.message, e.hint);
                 Some(None)
             }
         }
@@ -215,7 +234,7 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        b.error(fi, &format!("{ptr}/min"), Some(name), format!("`min` ({lo}) is above `max` ({hi})"), None);
+        b.error_value(fi, &format!("{ptr}/min"), Some(name), format!("`min` ({lo}) is above `max` ({hi})"), None);
     }
     if decl.tighten_only && !(ty.is_numeric() || ty.elem().is_some()) {
         b.error(
@@ -238,14 +257,30 @@ fn declare(b: &mut Builder, fi: usize, ptr: &str, name: &str, decl: &SettingDecl
     let default = match literal::parse(ty, &decl.default, &|d| b.rs.names(d)) {
         Ok(v) => v,
         Err(e) => {
-            b.error(fi, &format!("{ptr}/default"), Some(name), e.message, e.hint);
-            return None;
+            b.error_value(fi, &format!("{ptr}/default"), Some(name), e.message, e.hint);
+            return Some((def, stand_in(ty), false));
         }
     };
     if let Some(msg) = out_of_bounds(&def, &default) {
-        b.error(fi, &format!("{ptr}/default"), Some(name), msg, None);
+        b.error_value(fi, &format!("{ptr}/default"), Some(name), msg, None);
     }
-    Some((def, default))
+    Some((def, default, true))
+}
+
+/// A value of type `ty`, for a default that did not parse (never served:
+/// the load has failed).
+fn stand_in(ty: Ty) -> Value {
+    match ty {
+        Ty::Bool => Value::Bool(false),
+        Ty::Int | Ty::Size | Ty::Duration => Value::Int(0),
+        Ty::Str | Ty::Ext => Value::Str("".into()),
+        Ty::Time => Value::Time(0),
+        Ty::Timezone => Value::Tz(chrono_tz::UTC),
+        Ty::Sym(_) => Value::Sym(0),
+        Ty::SymSet(d) if !d.is_small() => Value::SymList(Vec::new().into()),
+        Ty::SymSet(_) => Value::Syms(0),
+        Ty::StrSet | Ty::ExtSet => Value::Strs(Vec::new().into()),
+    }
 }
 
 /// Whether a value breaks a setting's `min`/`max`.

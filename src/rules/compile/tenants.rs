@@ -59,11 +59,17 @@ pub(super) fn compile(b: &mut Builder) {
             let ptr = join("/settings", name);
             let Some((idx, def)) = known(b, fi, &ptr, &file.tenant, Level::Tenant, name) else { continue };
             let default = default_ref(&b.defaults.tenant, idx).clone();
-            if let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, &default, v) {
-                if let Some(s) = t.tenant.get_mut(idx as usize) {
-                    *s = slot;
+            let broken = b.broken_settings.contains(&(Level::Tenant, idx));
+            match layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) {
+                Some((slot, info)) => {
+                    if let Some(s) = t.tenant.get_mut(idx as usize) {
+                        *s = slot;
+                    }
+                    t.overrides.insert(SettingKey::Tenant(idx), info);
                 }
-                t.overrides.insert(SettingKey::Tenant(idx), info);
+                None => {
+                    b.failed_overrides.insert((ti, SettingKey::Tenant(idx)));
+                }
             }
         }
         for (level, map, base) in [(Level::Channel, &file.channels, "/channels"), (Level::Role, &file.roles, "/roles")] {
@@ -81,11 +87,16 @@ pub(super) fn compile(b: &mut Builder) {
                     let row = if level == Level::Channel { b.defaults.channel.get(e as usize) } else { b.defaults.role.get(e as usize) };
                     let default = row.and_then(|r| r.get(idx as usize)).cloned();
                     let Some(default) = default else { continue };
-                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, &default, v) else { continue };
-                    let (table, n, key) = if level == Level::Channel {
-                        (channel.get_or_insert_with(|| base_channel.to_vec()), n_ch, SettingKey::Channel(e, idx))
+                    let broken = b.broken_settings.contains(&(level, idx));
+                    let key = if level == Level::Channel { SettingKey::Channel(e, idx) } else { SettingKey::Role(e, idx) };
+                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) else {
+                        b.failed_overrides.insert((ti, key));
+                        continue;
+                    };
+                    let (table, n) = if level == Level::Channel {
+                        (channel.get_or_insert_with(|| base_channel.to_vec()), n_ch)
                     } else {
-                        (role.get_or_insert_with(|| base_role.to_vec()), n_ro, SettingKey::Role(e, idx))
+                        (role.get_or_insert_with(|| base_role.to_vec()), n_ro)
                     };
                     if let Some(s) = table.get_mut(e as usize * n + idx as usize) {
                         *s = slot;
@@ -133,8 +144,17 @@ fn known(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, level: Level, name
     }
 }
 
-/// One override: checked against its declaration and layered on `default`.
-fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, default: &Value, v: &Json) -> Option<(Slot, OverrideInfo)> {
+/// One override: checked against its declaration and layered on `default`
+/// (`None` when the default did not parse: then nothing is compared with it).
+fn layer(
+    b: &mut Builder,
+    fi: usize,
+    ptr: &str,
+    tenant: &str,
+    def: &SettingDef,
+    default: Option<&Value>,
+    v: &Json,
+) -> Option<(Slot, OverrideInfo)> {
     let long = v.as_object().is_some_and(|o| o.contains_key("value"));
     let (value_json, value_ptr, decl) = if long {
         match serde_path_to_error::deserialize::<_, OverrideDecl>(v.clone()) {
@@ -167,7 +187,7 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
     let value = match literal::parse(def.ty, &value_json, &|d| b.rs.names(d)) {
         Ok(v) => v,
         Err(e) => {
-            b.error(fi, &value_ptr, Some(tenant), e.message, e.hint);
+            b.error_value(fi, &value_ptr, Some(tenant), e.message, e.hint);
             return None;
         }
     };
@@ -178,11 +198,14 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
             }
             _ => None,
         };
-        b.error(fi, &value_ptr, Some(tenant), msg, range);
+        b.error_value(fi, &value_ptr, Some(tenant), msg, range);
         return None;
     }
-    if def.tighten_only && !tighter(&value, default) {
-        b.error(
+    if def.tighten_only
+        && let Some(default) = default
+        && !tighter(&value, default)
+    {
+        b.error_value(
             fi,
             &value_ptr,
             Some(tenant),
@@ -204,7 +227,7 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
                 Ok(t) if !exp.contains('T') => t + 86_400_000,
                 Ok(t) => t,
                 Err(e) => {
-                    b.error(fi, &eptr, Some(tenant), e.message, e.hint);
+                    b.error_value(fi, &eptr, Some(tenant), e.message, e.hint);
                     return None;
                 }
             };
@@ -212,7 +235,8 @@ fn layer(b: &mut Builder, fi: usize, ptr: &str, tenant: &str, def: &SettingDef, 
                 b.warning(fi, &eptr, Some(tenant), format!("override of `{}` expired on {exp}; the default applies", def.name));
             }
             info.expires = Some(exp.into());
-            slot = Slot::Expiring(Box::new(Expiring { value, until, then: default.clone() }));
+            let then = default.cloned().unwrap_or_else(|| value.clone());
+            slot = Slot::Expiring(Box::new(Expiring { value, until, then }));
         }
     }
     Some((slot, info))
