@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use cansend::reload::watch::{self, WatchOptions};
 use cansend::reload::{Live, Outcome, RuleSource};
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 fn write_rules(to: &Path, tenants: usize) {
     for f in cansend::rules::source::builtin() {
         let p = to.join(&f.path);
@@ -26,11 +29,8 @@ fn write_rules(to: &Path, tenants: usize) {
         fs::create_dir_all(to.join("tenants/gen")).expect("mkdir");
     }
     for i in 0..tenants {
-        let text = format!(
-            "kind: tenant\ntenant: t{i:05}\nchannels:\n  email:\n    max_file_size: {{ value: {} MB, ticket: SUP-{i} }}\n",
-            30 + i % 70
-        );
-        fs::write(to.join(format!("tenants/gen/t{i:05}.yaml")), text).expect("write");
+        let f = common::generated_tenant(i);
+        fs::write(to.join(&f.path), f.text).expect("write");
     }
 }
 

@@ -16,7 +16,8 @@ cp -r rules "$work/large"
 mkdir -p "$work/large/tenants/gen"
 for i in $(seq 0 9999); do
   n=$(printf '%05d' "$i")
-  printf 'kind: tenant\ntenant: t%s\nchannels:\n  email:\n    max_file_size: { value: %d MB, ticket: SUP-%d }\n' "$n" $((30 + i % 70)) "$i" \
+  printf 'kind: tenant\ntenant: t%s\nchannels:\n  email:\n    max_file_size: { value: %d MB, ticket: SUP-%d }\n    max_total_size: { value: %d MB, ticket: SUP-%d }\n' \
+    "$n" $((31 + i % 69)) "$i" $((100 + i % 100)) "$i" \
     >"$work/large/tenants/gen/t$n.yaml"
 done
 

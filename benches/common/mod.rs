@@ -51,17 +51,23 @@ pub fn with_attachments(tenant: &str, n: usize) -> Value {
 }
 
 /// The shipped rules plus `n` generated tenants (`t00000`…), each with a
-/// small override, as tech support would write them.
+/// small override, as tech support would write them: the email limits
+/// raised, per file (31–99 MB) and per message (100–199 MB, so that the
+/// file limit stays within it).
 pub fn many_tenants(n: usize) -> Vec<SourceFile> {
     let mut files = cansend::rules::source::builtin();
-    for i in 0..n {
-        let text = format!(
-            "kind: tenant\ntenant: t{i:05}\nchannels:\n  email:\n    max_file_size: {{ value: {} MB, ticket: SUP-{i} }}\n",
-            30 + i % 70
-        );
-        files.push(SourceFile { path: format!("tenants/gen/t{i:05}.yaml"), text });
-    }
+    files.extend((0..n).map(generated_tenant));
     files
+}
+
+/// Generated tenant `i` (see [`many_tenants`]).
+pub fn generated_tenant(i: usize) -> SourceFile {
+    let text = format!(
+        "kind: tenant\ntenant: t{i:05}\nchannels:\n  email:\n    max_file_size: {{ value: {} MB, ticket: SUP-{i} }}\n    max_total_size: {{ value: {} MB, ticket: SUP-{i} }}\n",
+        31 + i % 69,
+        100 + i % 100
+    );
+    SourceFile { path: format!("tenants/gen/t{i:05}.yaml"), text }
 }
 
 // ---------------------------------------------------------------------------

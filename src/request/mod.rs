@@ -156,8 +156,12 @@ pub fn decode(v: &Json) -> Result<CanSendRequest, Vec<FieldError>> {
 /// other problem the type's JSON Schema finds, one per pointer.
 pub fn decode_all<T: serde::de::DeserializeOwned + utoipa::ToSchema>(v: &Json) -> Result<T, Vec<FieldError>> {
     decode_as(v).map_err(|mut errs| {
+        let mut seen: std::collections::HashSet<String> = errs.iter().map(|e| e.pointer.clone()).collect();
         for e in shape::errors::<T>(v) {
-            if !errs.iter().any(|x| x.pointer == e.pointer) {
+            if errs.len() >= shape::MAX_ERRORS {
+                break;
+            }
+            if seen.insert(e.pointer.clone()) {
                 errs.push(e);
             }
         }

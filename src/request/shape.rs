@@ -24,7 +24,8 @@ type Compiled = Option<Arc<(jsonschema::Validator, Json)>>;
 fn compiled<T: ToSchema>() -> Compiled {
     static CACHE: OnceLock<Mutex<HashMap<String, Compiled>>> = OnceLock::new();
     let name = T::name().into_owned();
-    let mut cache = CACHE.get_or_init(Default::default).lock().ok()?;
+    // A poisoned cache is still a cache (entries are whole or absent).
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     cache
         .entry(name.clone())
         .or_insert_with(|| {
@@ -42,12 +43,16 @@ fn compiled<T: ToSchema>() -> Compiled {
         .clone()
 }
 
-/// The schema's view of what is wrong with `v` as a `T` (empty when the
-/// schema cannot be built, or finds nothing).
+/// Most problems one answer lists: a body of a million wrong items gets a
+/// bounded answer, found in bounded time.
+pub const MAX_ERRORS: usize = 50;
+
+/// The schema's view of what is wrong with `v` as a `T`, at most
+/// [`MAX_ERRORS`] (empty when the schema cannot be built, or finds nothing).
 pub fn errors<T: ToSchema>(v: &Json) -> Vec<FieldError> {
     let Some(c) = compiled::<T>() else { return Vec::new() };
     let (validator, root) = &*c;
-    schema::errors(validator, root, v)
+    schema::errors(validator, root, v, MAX_ERRORS)
         .into_iter()
         .map(|e| {
             // Say it as serde does: "unknown field `blockd`".
@@ -64,7 +69,8 @@ pub fn errors<T: ToSchema>(v: &Json) -> Vec<FieldError> {
                 Some(key) => crate::rules::locate::join(&e.pointer, key),
                 None => e.pointer,
             };
-            FieldError { pointer, message }
+            // The messages quote the value: keep them short.
+            FieldError { pointer, message: message.chars().take(300).collect() }
         })
         .collect()
 }
@@ -93,6 +99,40 @@ mod tests {
         let missing = errors::<CanSendRequest>(&json!({"sender": {}, "client": {"status": "new"}, "message": {}}));
         let pointers: Vec<&str> = missing.iter().map(|e| e.pointer.as_str()).collect();
         assert!(pointers.contains(&"/sender/role") && pointers.contains(&"/channel"), "{missing:?}");
+    }
+
+    #[test]
+    fn two_typos_in_one_object_are_two_errors_at_their_keys() {
+        let v = json!({"sender": {"role": "a"}, "client": {"status": "new", "blockd": true, "activ": 1}, "channel": "x", "message": {}});
+        let errs = errors::<CanSendRequest>(&v);
+        let pointers: Vec<&str> = errs.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/client/blockd", "/client/activ"], "{errs:?}");
+        assert!(errs.iter().all(|e| e.message.starts_with("unknown field `")), "{errs:?}");
+    }
+
+    #[test]
+    fn typos_inside_an_optional_object_are_named() {
+        // `template` and `thread` are nullable: their schema is a oneOf.
+        let v = json!({"sender": {"role": "a"}, "client": {"status": "new"}, "channel": "x",
+                       "thread": {"tagz": []}, "message": {"template": {"nam": "x", "headr": "h"}}});
+        let errs = errors::<CanSendRequest>(&v);
+        let pointers: Vec<&str> = errs.iter().map(|e| e.pointer.as_str()).collect();
+        for p in ["/thread/tagz", "/message/template/nam", "/message/template/headr", "/message/template/name"] {
+            assert!(pointers.contains(&p), "{p} in {errs:?}");
+        }
+        // A null there is fine, as serde reads it.
+        let ok =
+            json!({"sender": {"role": "a"}, "client": {"status": "new"}, "channel": "x", "thread": null, "message": {"template": null}});
+        assert!(errors::<CanSendRequest>(&ok).is_empty(), "{:?}", errors::<CanSendRequest>(&ok));
+    }
+
+    #[test]
+    fn a_huge_wrong_body_gets_a_bounded_answer() {
+        let channels: Vec<u32> = vec![0; 100_000];
+        let v = json!({"sender": {"role": "a"}, "client": {"status": "new", "channels": channels}, "channel": "x", "message": {}});
+        let errs = crate::request::decode(&v).map(|_| ()).unwrap_err();
+        assert!(errs.len() <= MAX_ERRORS, "{}", errs.len());
+        assert!(errs.iter().all(|e| e.message.chars().count() <= 300));
     }
 
     #[test]

@@ -8,6 +8,9 @@ use super::diag::{did_you_mean, one_of};
 use super::locate::join;
 use super::source::builtin_schemas;
 
+/// Most schema errors reported for one rule file.
+pub const MAX_ERRORS: usize = 200;
+
 /// The file kinds, each with its schema `schemas/<kind>.schema.json`.
 pub const KINDS: &[&str] = &["catalog", "settings", "rules", "tenant", "tests"];
 
@@ -52,7 +55,7 @@ fn validators() -> &'static HashMap<&'static str, Compiled> {
 /// Check `value` against the schema of `kind`; every violation is returned.
 pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
     match validators().get(kind) {
-        Some(Ok((v, schema))) => errors(v, schema, value),
+        Some(Ok((v, schema))) => errors(v, schema, value, MAX_ERRORS),
         Some(Err(e)) => vec![SchemaError { pointer: String::new(), message: e.clone(), hint: None, at_key: false, missing: None }],
         None => vec![SchemaError {
             pointer: "/kind".into(),
@@ -64,35 +67,62 @@ pub fn check(kind: &str, value: &serde_json::Value) -> Vec<SchemaError> {
     }
 }
 
-/// Every violation of `value` against `schema` (compiled as `validator`);
-/// a misspelt key is pointed at itself, with the closest allowed key.
-pub fn errors(validator: &jsonschema::Validator, schema: &serde_json::Value, value: &serde_json::Value) -> Vec<SchemaError> {
+/// At most `limit` violations of `value` against `schema` (compiled as
+/// `validator`), each pointed where it is: a key that is not allowed at
+/// the key itself, with the closest allowed key; a failed `oneOf`/`anyOf`
+/// (how a nullable object is written) as the errors of the one branch of
+/// the value's type, so a typo inside an optional object is still named.
+pub fn errors(validator: &jsonschema::Validator, schema: &serde_json::Value, value: &serde_json::Value, limit: usize) -> Vec<SchemaError> {
+    let mut out = Vec::new();
+    for e in validator.iter_errors(value) {
+        if out.len() >= limit {
+            break;
+        }
+        convert(&e, schema, 0, &mut out);
+    }
+    out.truncate(limit);
+    out
+}
+
+fn convert(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value, depth: usize, out: &mut Vec<SchemaError>) {
     use jsonschema::error::ValidationErrorKind;
-    validator
-        .iter_errors(value)
-        .map(|e| {
-            let mut pointer = e.instance_path().as_str().to_owned();
-            let mut hint = None;
-            let mut at_key = false;
-            let mut missing = None;
-            match e.kind() {
-                // One unexpected key (a typo such as `gte` or `decription`):
-                // point at the key itself, and suggest the closest allowed one.
-                ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
-                    let key = unexpected.first().map(String::as_str).unwrap_or_default();
-                    pointer = join(&pointer, key);
-                    at_key = true;
-                    let allowed = allowed_keys(schema, e.schema_path().as_str());
-                    if !allowed.is_empty() {
-                        hint = did_you_mean(key, allowed.iter().copied()).or_else(|| Some(one_of(allowed.iter().copied())));
-                    }
-                }
-                ValidationErrorKind::Required { property } => missing = property.as_str().map(str::to_owned),
-                _ => {}
+    let pointer = e.instance_path().as_str().to_owned();
+    let plain =
+        |missing: Option<String>| SchemaError { pointer: pointer.clone(), message: e.to_string(), hint: None, at_key: false, missing };
+    match e.kind() {
+        // Keys that are not allowed (a typo such as `gte` or `decription`):
+        // one error per key, at the key, with the closest allowed one.
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = allowed_keys(schema, e.schema_path().as_str());
+            for key in unexpected {
+                let hint = (!allowed.is_empty())
+                    .then(|| did_you_mean(key, allowed.iter().copied()).unwrap_or_else(|| one_of(allowed.iter().copied())));
+                let message = if unexpected.len() == 1 {
+                    e.to_string()
+                } else {
+                    format!("Additional properties are not allowed ('{key}' was unexpected)")
+                };
+                out.push(SchemaError { pointer: join(&pointer, key), message, hint, at_key: true, missing: None });
             }
-            SchemaError { pointer, message: e.to_string(), hint, at_key, missing }
-        })
-        .collect()
+        }
+        ValidationErrorKind::Required { property } => out.push(plain(property.as_str().map(str::to_owned))),
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } if depth < 16 => {
+            // The branches whose type the value has (the others fail at the
+            // value itself with a type error); with exactly one, its errors
+            // say what is wrong.
+            let typed: Vec<&Vec<jsonschema::ValidationError<'static>>> = context
+                .iter()
+                .filter(|branch| {
+                    !branch.iter().any(|b| matches!(b.kind(), ValidationErrorKind::Type { .. }) && b.instance_path().as_str() == pointer)
+                })
+                .collect();
+            match typed.as_slice() {
+                [one] if !one.is_empty() => one.iter().for_each(|b| convert(b, schema, depth + 1, out)),
+                _ => out.push(plain(None)),
+            }
+        }
+        _ => out.push(plain(None)),
+    }
 }
 
 /// The keys `properties` allows at the schema node whose `additionalProperties`
