@@ -4,8 +4,16 @@
 //! `serde-saphyr` means changing [`parse_value`] only). Positions come from
 //! `saphyr-parser`'s event stream, which never expands aliases, so the
 //! locator pass is linear in the file and also enforces the nesting limit
-//! before the value parser runs. `serde_yaml` itself refuses alias bombs
-//! ("repetition limit exceeded") and recursion deeper than 128.
+//! and the alias limit before the value parser runs.
+//!
+//! Alias bombs are refused here, not left to `serde_yaml`: its own guard
+//! ("repetition limit exceeded") allows 100 alias jumps per event of the
+//! file, and each jump replays the whole anchored node, so a bomb of a few
+//! hundred bytes took a second to refuse, and one padded to the file size
+//! limit would take minutes. The locator knows the expanded size of every
+//! anchor as it passes it, so it refuses a file whose aliases would add more
+//! than [`MAX_ALIAS_NODES`] nodes, at the alias that crosses the limit, in
+//! time linear in the file.
 //!
 //! A key repeated in one mapping is an error, as it is in TOML: YAML
 //! libraries keep the last value, so `tags_required: true` followed further
@@ -28,6 +36,11 @@ use super::locate::{Locator, RepeatedKey, join};
 
 /// Deepest nesting of mappings and sequences a rule file may have.
 pub const MAX_DEPTH: usize = 64;
+
+/// Most nodes that aliases may add to a file, counted as if every alias
+/// were written out (an alias of an alias of a list of ten is a hundred
+/// nodes). Rule files share a few short lists this way, far below it.
+pub const MAX_ALIAS_NODES: u64 = 100_000;
 
 /// A file that does not parse: where, what, and what to do about it.
 #[derive(Debug)]
@@ -203,6 +216,16 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
     let mut documents = 0usize;
     // anchor id → text, for scalars: an alias of one can be a key.
     let mut scalar_anchors: HashMap<usize, String> = HashMap::new();
+    // Expanded sizes: of every anchored node (by anchor id), of each open
+    // collection (with its anchor id, 0 for none), and of what aliases add.
+    let mut anchored: HashMap<usize, u64> = HashMap::new();
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    let mut aliased = 0u64;
+    let add = |open: &mut Vec<(usize, u64)>, n: u64| {
+        if let Some((_, size)) = open.last_mut() {
+            *size = size.saturating_add(n);
+        }
+    };
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(x) => x,
@@ -229,6 +252,10 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                 if anchor > 0 {
                     scalar_anchors.insert(anchor, value.to_string());
                 }
+                if anchor != 0 {
+                    anchored.insert(anchor, 1);
+                }
+                add(&mut open, 1);
                 // A scalar is either a mapping key or a value.
                 if let Some(Frame::Map { pointer, key, seen }) = stack.last_mut()
                     && key.is_none()
@@ -242,6 +269,17 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                 }
             }
             Event::Alias(anchor) => {
+                let size = anchored.get(&anchor).copied().unwrap_or(1);
+                aliased = aliased.saturating_add(size);
+                if aliased > MAX_ALIAS_NODES {
+                    return Err(SyntaxError::new(
+                        pos,
+                        format!(
+                            "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); write the values out, or nest fewer aliases"
+                        ),
+                    ));
+                }
+                add(&mut open, size);
                 if let Some(Frame::Map { pointer, key, seen }) = stack.last_mut()
                     && key.is_none()
                 {
@@ -259,7 +297,8 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
                     loc.insert(&p, at, pos);
                 }
             }
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, 1));
                 if stack.len() >= MAX_DEPTH {
                     return Err(SyntaxError::new(pos, format!("nesting deeper than {MAX_DEPTH} levels")));
                 }
@@ -279,6 +318,12 @@ fn locate(text: &str) -> Result<(Locator, Vec<RepeatedKey>), SyntaxError> {
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 stack.pop();
+                if let Some((anchor, size)) = open.pop() {
+                    if anchor != 0 {
+                        anchored.insert(anchor, size);
+                    }
+                    add(&mut open, size);
+                }
             }
             _ => {}
         }
@@ -399,7 +444,41 @@ mod tests {
                 "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
             ));
         }
+        let started = std::time::Instant::now();
         let err = parse(&text).unwrap_err();
-        assert!(err.message.contains("repetition limit"), "{}", err.message);
+        assert!(err.message.contains("alias bomb"), "{}", err.message);
+        // Refused at the alias that crosses the limit: a1…a3 add 12,330
+        // nodes, each alias of a3 (line 5) 11,111 more, so its 8th crosses.
+        assert_eq!(err.pos, Pos::new(5, 45), "{err:?}");
+        // (serde_yaml's own guard took about a second here; the bound is
+        // loose for a busy machine and a debug build.)
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "refused quickly: {:?}", started.elapsed());
+    }
+
+    /// Found by the `rule_file` fuzz target (a mutated bomb took a second
+    /// under serde_yaml's own limit): a bomb padded with plain nodes, which
+    /// raise serde_yaml's limit (100 alias jumps per event), is refused as
+    /// quickly as a bare one.
+    #[test]
+    fn refuses_a_padded_alias_bomb_quickly() {
+        let mut text = String::from("pad: [");
+        text.push_str(&"1, ".repeat(20_000));
+        text.push_str("1]\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let prev = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{prev}"); 10].join(", ")));
+        }
+        let started = std::time::Instant::now();
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("alias bomb"), "{}", err.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "refused quickly: {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_few_aliases_are_fine() {
+        let text = "base: &b [whatsapp, viber]\nmore: &m { a: *b, b: *b }\nall: [*m, *m, *b]\n";
+        let (v, _, _) = parse(text).unwrap();
+        assert_eq!(v["all"][0]["a"][1], "viber");
+        assert_eq!(v["all"][2][0], "whatsapp");
     }
 }
