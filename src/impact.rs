@@ -32,6 +32,8 @@ use crate::decision::{Decision, DecisionBody, render};
 use crate::engine::evaluate;
 use crate::engine::input::Input;
 use crate::engine::model::RuleSet;
+use std::sync::Arc;
+
 use crate::recent::Recorded;
 use crate::request::{self, CanSendRequest, FieldError};
 
@@ -221,12 +223,12 @@ fn instant(ms: i64) -> String {
 
 /// Decide every request of `recent` (oldest first) by `before` and by
 /// `after`, and report what changed.
-pub fn compare(before: &RuleSet, after: &RuleSet, recent: &[Recorded]) -> Impact {
+pub fn compare(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>]) -> Impact {
     compare_listing(before, after, recent, MAX_GROUPS)
 }
 
 /// [`compare`], listing at most `max_groups` groups.
-fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Recorded], max_groups: usize) -> Impact {
+fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], max_groups: usize) -> Impact {
     let mut changes = Changes::default();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     let mut samples: Vec<Sample> = Vec::new();
@@ -313,7 +315,7 @@ mod tests {
         }
     }
 
-    fn rec(tenant: Option<&str>, channel: &str, size: u64, text: &str) -> Recorded {
+    fn rec(tenant: Option<&str>, channel: &str, size: u64, text: &str) -> Arc<Recorded> {
         let mut v = serde_json::json!({
             "sender": {"role": "r"}, "client": {"status": "s"}, "channel": channel,
             "message": {"text": text, "attachments": [{"name": "x.pdf", "size": size}]}
@@ -321,7 +323,7 @@ mod tests {
         if let Some(t) = tenant {
             v["tenant"] = serde_json::json!(t);
         }
-        Recorded { request: request::decode(&v).unwrap_or_else(|e| panic!("{e:?}")), now: 1_700_000_000_000 }
+        Arc::new(Recorded { request: request::decode(&v).unwrap_or_else(|e| panic!("{e:?}")), now: 1_700_000_000_000 })
     }
 
     #[test]

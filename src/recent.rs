@@ -8,7 +8,7 @@
 //! - the **decoded request is moved** into its slot, not copied or
 //!   re-serialized: the strings it owns were allocated by decoding anyway,
 //!   and the entry it replaces is dropped instead of the request — the same
-//!   frees, later. No allocation per record.
+//!   frees, later. One allocation per record: the `Arc` around it.
 //! - the slot is chosen by one relaxed `fetch_add` on a counter; each slot
 //!   has its own small mutex, taken with `try_lock`: a request that finds
 //!   its slot busy (a reader copying it, another writer that wrapped
@@ -22,16 +22,18 @@
 //!   capacity × body limit of memory. Kept, it holds at most about
 //!   capacity × 64 KiB.
 //!
-//! Readers (replay) take each slot's lock in turn and clone its entry:
+//! Readers (replay) take each slot's lock in turn and clone its `Arc`:
 //! that is the reload or validate path, off the async threads, bounded by
-//! N. Capacity 0 turns recording off (nothing is kept at all).
+//! N, and a copy of the ring costs N pointers however large the requests
+//! (one small allocation per record buys that). Capacity 0 turns
+//! recording off (nothing is kept at all).
 //!
 //! What it holds is **client data** (identifiers, message text): in memory
 //! only, never written anywhere, gone on restart; shown only to admins
 //! (see [`crate::impact`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError};
 
 use crate::request::CanSendRequest;
 
@@ -56,7 +58,7 @@ pub struct Recorded {
 
 /// The last N decided requests (see the module docs).
 pub struct Recent {
-    slots: Box<[Mutex<Option<Recorded>>]>,
+    slots: Box<[Mutex<Option<Arc<Recorded>>>]>,
     /// Requests offered so far; the next slot is this modulo the capacity.
     offered: AtomicU64,
     /// Requests not kept because their slot was busy.
@@ -111,14 +113,14 @@ impl Recent {
                 return;
             }
         };
-        let old = guard.replace(Recorded { request, now });
+        let old = guard.replace(Arc::new(Recorded { request, now }));
         drop(guard);
         drop(old);
     }
 
-    /// A copy of what the ring holds, oldest first (approximately: writers
-    /// race with the reader, and a skipped record leaves an older entry).
-    pub fn snapshot(&self) -> Vec<Recorded> {
+    /// What the ring holds, oldest first (approximately: writers race with
+    /// the reader, and a skipped record leaves an older entry).
+    pub fn snapshot(&self) -> Vec<Arc<Recorded>> {
         let n = self.slots.len();
         if n == 0 {
             return Vec::new();
@@ -147,7 +149,7 @@ mod tests {
     }
 
     fn channels(r: &Recent) -> Vec<String> {
-        r.snapshot().into_iter().map(|e| e.request.channel).collect()
+        r.snapshot().iter().map(|e| e.request.channel.clone()).collect()
     }
 
     #[test]
@@ -195,7 +197,7 @@ mod tests {
 
     #[test]
     fn many_writers_never_lose_the_ring() {
-        let r = std::sync::Arc::new(Recent::new(64));
+        let r = Arc::new(Recent::new(64));
         let writers: Vec<_> = (0..4)
             .map(|t| {
                 let r = r.clone();
@@ -206,8 +208,14 @@ mod tests {
                 })
             })
             .collect();
+        // Readers racing the writers see whole entries only: each one a
+        // request some writer recorded, with the instant it was given.
         for _ in 0..10 {
-            assert!(r.snapshot().len() <= 64);
+            for e in r.snapshot() {
+                let (t, i) = e.request.channel.split_once('-').expect("a written channel");
+                assert!(t.parse::<u32>().is_ok_and(|t| t < 4), "{}", e.request.channel);
+                assert_eq!(i.parse::<i64>().ok(), Some(e.now), "{}", e.request.channel);
+            }
         }
         for w in writers {
             assert!(w.join().is_ok());

@@ -680,6 +680,28 @@ fn a_symlink_loop_is_reported_once() {
 
 #[cfg(unix)]
 #[test]
+fn a_directory_reached_by_two_links_is_read_once() {
+    // `a -> d` and `b -> d`, nested, would read d's files 2^n times.
+    let dir = rules_dir();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("shared")).expect("mkdir");
+    std::fs::write(root.join("shared/acme.yaml"), "kind: tenant\ntenant: acme\n").expect("write");
+    std::os::unix::fs::symlink("../shared", root.join("tenants/a")).expect("symlink");
+    std::os::unix::fs::symlink("../shared", root.join("tenants/b")).expect("symlink");
+    let diags = match load_dir(root, NOW) {
+        Ok(_) => panic!("a rule set reading one directory three times loaded"),
+        Err(e) => e.diagnostics,
+    };
+    // `shared` is read first (name order); both links lead back to it.
+    assert_eq!(diags.len(), 2, "{}", listing(&diags));
+    for (d, link) in diags.iter().zip(["tenants/a", "tenants/b"]) {
+        assert_eq!(d.file, link, "{d}");
+        assert!(d.message.contains("read already") && d.message.contains("`shared`"), "{d}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn a_dangling_symlink_says_so() {
     let dir = rules_dir();
     std::os::unix::fs::symlink("missing.yaml", dir.path().join("extra.yaml")).expect("symlink");

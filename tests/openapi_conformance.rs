@@ -52,6 +52,28 @@ async fn every_answer_matches_the_document() {
     conforms(&doc, "/v1/rules/reload", "post", &reload);
     assert_eq!(reload.status, 422, "{}", reload.text);
 
+    // Decisions for the ring, then a candidate validated and an applied
+    // reload: both carry an impact report.
+    for _ in 0..3 {
+        s.post("/v1/can-send", &base()).await;
+    }
+    let candidate = json!({ "files": { "tenants/broken.yaml": null, "tenants/default.yaml": "kind: tenant\ntenant: default\nchannels:\n  whatsapp: { connected: false }\n" } });
+    let validated = s.post("/v1/rules/validate", &candidate).await;
+    assert_eq!(validated.status, 200, "{}", validated.text);
+    assert!(validated.json["impact"].is_object(), "{}", validated.text);
+    conforms(&doc, "/v1/rules/validate", "post", &validated);
+    let broken = s.post("/v1/rules/validate", &json!({ "files": { "tenants/x.yaml": "kind: tenant\ntenant: [\n" } })).await;
+    assert_eq!(broken.json["loads"], false, "{}", broken.text);
+    conforms(&doc, "/v1/rules/validate", "post", &broken);
+    fs::remove_file(dir.path().join("tenants/broken.yaml")).expect("remove");
+    fs::write(dir.path().join("tenants/default.yaml"), "kind: tenant\ntenant: default\ndescription: edited\n").expect("write");
+    let applied = s.post("/v1/rules/reload", &json!({})).await;
+    assert_eq!((applied.status, applied.json["outcome"].as_str()), (200, Some("applied")), "{}", applied.text);
+    conforms(&doc, "/v1/rules/reload", "post", &applied);
+    // And rejected again, for /v1/rules below.
+    fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: broken\nsettings: { tags_required: maybe }\n").expect("write");
+    assert_eq!(s.post("/v1/rules/reload", &json!({})).await.status, 422);
+
     let explained = s.post("/v1/can-send?explain=true", &with(base(), &[("/client/blocked", json!(true))])).await;
     let attachment = with(base(), &[("/message/attachments", json!([{ "name": "a.exe", "size": 1 }]))]);
     let cases: Vec<(&str, &str, Answer)> = vec![
@@ -64,6 +86,15 @@ async fn every_answer_matches_the_document() {
             "/v1/send-options",
             "post",
             s.post("/v1/send-options", &json!({ "sender": { "role": "agent" }, "client": { "status": "existing" } })).await,
+        ),
+        (
+            "/v1/send-options",
+            "post",
+            s.post(
+                "/v1/send-options",
+                &json!({ "sender": { "role": "agent" }, "at": "2026-11-24T19:00:00Z", "client": { "status": "new" } }),
+            )
+            .await,
         ),
         ("/v1/rules", "get", s.get("/v1/rules").await),
         ("/v1/rules/reloads", "get", s.get("/v1/rules/reloads").await),

@@ -42,7 +42,9 @@ impl Scope {
 ///
 /// `input` must have been bound against this same `rs` (see
 /// [`crate::request::bind`]); indices from another rule set would read the
-/// wrong names, though never out of bounds.
+/// wrong names, though never out of bounds — and a tenant index the rule
+/// set does not have is answered "not allowed", with no violation to show
+/// (a caller's mistake, refused rather than allowed).
 pub fn evaluate(rs: &RuleSet, input: &Input, explain: bool) -> Decision {
     evaluate_scoped(rs, input, Scope::All, explain)
 }
@@ -156,12 +158,8 @@ impl Recorder for Explainer<'_> {
 /// from the same input (for the attachment of its trace entry) — the
 /// input is immutable, so it is the value the leaf saw.
 pub fn shown(rs: &RuleSet, input: &Input, leaf: &Leaf, attachment: Option<u32>) -> String {
-    let (Some(tenant), Some(text)) = (rs.tenant_data.get(input.tenant as usize), rs.texts.get(leaf.text as usize)) else {
-        return String::new();
-    };
-    let attachment = attachment.and_then(|a| input.attachments.get(a as usize));
-    let ctx = Ctx { rs, input, tenant, attachment };
-    show(rs, text.ty, ctx.read(leaf.field))
+    let Some(text) = rs.texts.get(leaf.text as usize) else { return String::new() };
+    shown_field(rs, input, leaf.field, text.ty, attachment)
 }
 
 /// The value of any field (of type `ty`) for an explanation.

@@ -45,6 +45,12 @@ impl Plans {
     pub fn steps(&self) -> usize {
         self.by_channel.iter().map(|p| p.steps.len()).sum()
     }
+
+    /// The rules (by index) that can fire on `channel`, in order, and for
+    /// each how many exceptions can still carve it out there.
+    pub fn rules_on(&self, channel: u32) -> Vec<(u32, usize)> {
+        self.get(channel).map(|p| p.steps.iter().map(|s| (s.rule, s.exceptions.len())).collect()).unwrap_or_default()
+    }
 }
 
 /// The rules that can fire on one channel, in rule order.

@@ -159,6 +159,27 @@ fn read(source: &RuleSource) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     }
 }
 
+/// The revision of what a read found: the files' content hash, and when
+/// some entries could not be read (a dangling link, a file too large), a
+/// hash of those errors too — so a set rejected for an unreadable file
+/// never carries the revision of the set still serving.
+fn read_revision(files: &[SourceFile], errors: &[Diagnostic]) -> String {
+    let revision = rules::compile::revision(files);
+    if errors.is_empty() {
+        return revision;
+    }
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(revision.as_bytes());
+    for e in errors {
+        h.update((e.file.len() as u64).to_le_bytes());
+        h.update(e.file.as_bytes());
+        h.update((e.message.len() as u64).to_le_bytes());
+        h.update(e.message.as_bytes());
+    }
+    format!("sha256:{:x}", h.finalize())
+}
+
 impl Live {
     /// Load the rules for the first time, keeping the last
     /// [`DEFAULT_CAPACITY`](crate::recent::DEFAULT_CAPACITY) requests. An
@@ -219,7 +240,7 @@ impl Live {
     /// would find anything new. Reads the files, compiles nothing.
     pub fn changed(&self) -> bool {
         let (files, errors) = read(&self.source);
-        let revision = rules::compile::revision(&files);
+        let revision = read_revision(&files, &errors);
         if self.last_error().is_some_and(|r| r.revision == revision) {
             return false; // these very files were rejected already
         }
@@ -230,7 +251,7 @@ impl Live {
     pub fn reload(&self, trigger: &str) -> Outcome {
         let _serial = self.reloading.lock();
         let (files, errors) = read(&self.source);
-        let revision = rules::compile::revision(&files);
+        let revision = read_revision(&files, &errors);
         let current = self.current();
         let serving = current.rules.revision.to_string();
         let outcome = if errors.is_empty() && revision == serving {
@@ -307,6 +328,20 @@ mod tests {
             }
             fs::write(p, f.text).unwrap();
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_set_rejected_for_an_unreadable_file_has_a_revision_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_rules(dir.path());
+        let live = Live::load(RuleSource::Dir(dir.path().to_owned())).unwrap();
+        let serving = live.current().rules.revision.to_string();
+        // The readable files are unchanged; only a dangling link was added.
+        std::os::unix::fs::symlink("missing.yaml", dir.path().join("extra.yaml")).unwrap();
+        let Outcome::Rejected { rejected, .. } = live.reload("test") else { panic!("expected rejected") };
+        assert_ne!(rejected.revision, serving, "the rejected set is not the serving one");
+        assert!(!live.changed(), "the same rejected set is not new");
     }
 
     #[test]

@@ -110,7 +110,9 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>) ->
     match dir.canonicalize() {
         Ok(root) => {
             let mut open = vec![(root.clone(), String::new())];
-            walk_in(&root, &root, "", &mut open, visit, &mut errors);
+            let mut seen = std::collections::HashMap::from([(root.clone(), String::new())]);
+            let mut walk = Walk { root: &root, open: &mut open, seen: &mut seen, visit, errors: &mut errors };
+            walk.dir(&root, "");
         }
         // Relative to the rules directory, the directory itself is ".".
         Err(e) => errors.push(ReadError { path: ".".into(), message: format!("cannot open the rules directory: {e}") }),
@@ -118,80 +120,97 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>) ->
     errors
 }
 
-/// Walk `dir` (`rel` below the root). `open` holds the directories being
-/// walked, outermost first, each resolved and with its relative path: a
-/// link back to one of them is a loop.
-fn walk_in(
-    root: &Path,
-    dir: &Path,
-    rel: &str,
-    open: &mut Vec<(PathBuf, String)>,
-    visit: &mut dyn FnMut(&str, &Path) -> Result<(), String>,
-    errors: &mut Vec<ReadError>,
-) {
-    let mut entries: Vec<fs::DirEntry> = match fs::read_dir(dir) {
-        Ok(e) => e.flatten().collect(),
-        Err(e) => {
-            errors.push(ReadError { path: display(rel), message: format!("cannot list directory: {e}") });
-            return;
-        }
-    };
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let rel_path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-        let path = entry.path();
-        // Resolve links, and refuse anything that lands outside the root.
-        let real = match path.canonicalize() {
-            Ok(r) => r,
+/// One walk of a rules directory.
+struct Walk<'a> {
+    root: &'a Path,
+    /// The directories being walked, outermost first, each resolved and
+    /// with its relative path: a link back to one of them is a loop.
+    open: &'a mut Vec<(PathBuf, String)>,
+    /// Every directory read so far (resolved → relative path): one reached
+    /// again through another link is not read twice, so links cannot
+    /// multiply the work (`a -> ../d`, `b -> ../d`, sixteen levels deep).
+    seen: &'a mut std::collections::HashMap<PathBuf, String>,
+    visit: &'a mut dyn FnMut(&str, &Path) -> Result<(), String>,
+    errors: &'a mut Vec<ReadError>,
+}
+
+impl Walk<'_> {
+    /// Walk `dir` (`rel` below the root).
+    fn dir(&mut self, dir: &Path, rel: &str) {
+        let root = self.root;
+        let mut entries: Vec<fs::DirEntry> = match fs::read_dir(dir) {
+            Ok(e) => e.flatten().collect(),
             Err(e) => {
-                if is_rule_file(&name) {
-                    let message = match fs::read_link(&path) {
-                        Ok(target) if !path.exists() => {
-                            format!("dangling symbolic link → {}: its target does not exist", target.display())
-                        }
-                        _ => format!("cannot resolve: {e}"),
-                    };
-                    errors.push(ReadError { path: rel_path, message });
+                self.errors.push(ReadError { path: display(rel), message: format!("cannot list directory: {e}") });
+                return;
+            }
+        };
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel_path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let path = entry.path();
+            // Resolve links, and refuse anything that lands outside the root.
+            let real = match path.canonicalize() {
+                Ok(r) => r,
+                Err(e) => {
+                    if is_rule_file(&name) {
+                        let message = match fs::read_link(&path) {
+                            Ok(target) if !path.exists() => {
+                                format!("dangling symbolic link → {}: its target does not exist", target.display())
+                            }
+                            _ => format!("cannot resolve: {e}"),
+                        };
+                        self.errors.push(ReadError { path: rel_path, message });
+                    }
+                    continue;
+                }
+            };
+            if !real.starts_with(root) {
+                if is_rule_file(&name) || real.is_dir() {
+                    self.errors.push(ReadError {
+                        path: rel_path,
+                        message: format!("points outside the rules directory (to {}); rule files must stay inside it", real.display()),
+                    });
                 }
                 continue;
             }
-        };
-        if !real.starts_with(root) {
-            if is_rule_file(&name) || real.is_dir() {
-                errors.push(ReadError {
-                    path: rel_path,
-                    message: format!("points outside the rules directory (to {}); rule files must stay inside it", real.display()),
-                });
+            if real.is_dir() {
+                if let Some((_, again)) = self.open.iter().find(|(d, _)| *d == real) {
+                    self.errors.push(ReadError {
+                        path: rel_path,
+                        message: format!(
+                            "symbolic link loop: this leads back to `{}`, which contains it; not followed (each directory is read once)",
+                            display(again)
+                        ),
+                    });
+                } else if let Some(first) = self.seen.get(&real) {
+                    self.errors.push(ReadError {
+                        path: rel_path,
+                        message: format!(
+                            "leads to `{}`, which was read already; not read twice (each directory is read once)",
+                            display(first)
+                        ),
+                    });
+                } else if self.open.len() > MAX_DIR_DEPTH {
+                    self.errors.push(ReadError { path: rel_path, message: format!("directories nested deeper than {MAX_DIR_DEPTH}") });
+                } else {
+                    self.seen.insert(real.clone(), rel_path.clone());
+                    self.open.push((real.clone(), rel_path.clone()));
+                    self.dir(&real, &rel_path);
+                    self.open.pop();
+                }
+                continue;
             }
-            continue;
-        }
-        if real.is_dir() {
-            if let Some((_, again)) = open.iter().find(|(d, _)| *d == real) {
-                errors.push(ReadError {
-                    path: rel_path,
-                    message: format!(
-                        "symbolic link loop: this leads back to `{}`, which contains it; not followed (each directory is read once)",
-                        display(again)
-                    ),
-                });
-            } else if open.len() > MAX_DIR_DEPTH {
-                errors.push(ReadError { path: rel_path, message: format!("directories nested deeper than {MAX_DIR_DEPTH}") });
-            } else {
-                open.push((real.clone(), rel_path.clone()));
-                walk_in(root, &real, &rel_path, open, visit, errors);
-                open.pop();
+            if !is_rule_file(&name) {
+                continue;
             }
-            continue;
-        }
-        if !is_rule_file(&name) {
-            continue;
-        }
-        if let Err(message) = visit(&rel_path, &real) {
-            errors.push(ReadError { path: rel_path, message });
+            if let Err(message) = (self.visit)(&rel_path, &real) {
+                self.errors.push(ReadError { path: rel_path, message });
+            }
         }
     }
 }

@@ -60,7 +60,8 @@ pub fn check(admin: &Admin, peer: Option<SocketAddr>, headers: &HeaderMap) -> Re
             }
         }
         Admin::LoopbackOnly => match peer {
-            Some(p) if p.ip().is_loopback() => Ok(()),
+            // `::ffff:127.0.0.1` (a dual-stack listener) is loopback too.
+            Some(p) if p.ip().to_canonical().is_loopback() => Ok(()),
             _ => Err(Denied::NotLoopback),
         },
     }
@@ -118,10 +119,10 @@ mod tests {
     #[test]
     fn loopback_only_without_a_token() {
         let admin = Admin::LoopbackOnly;
-        for ok in ["127.0.0.1:1", "[::1]:1"] {
+        for ok in ["127.0.0.1:1", "[::1]:1", "[::ffff:127.0.0.1]:1"] {
             assert!(check(&admin, Some(ok.parse().unwrap()), &headers(None)).is_ok(), "{ok}");
         }
-        for no in ["10.0.0.7:1", "[2001:db8::1]:1"] {
+        for no in ["10.0.0.7:1", "[2001:db8::1]:1", "[::ffff:10.0.0.7]:1"] {
             assert_eq!(
                 check(&admin, Some(no.parse().unwrap()), &headers(None)).unwrap_err().into_response().status(),
                 StatusCode::FORBIDDEN

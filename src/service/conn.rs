@@ -12,7 +12,11 @@
 //!
 //! Shutdown: stop accepting, ask every connection to finish (hyper answers
 //! the request in flight, then closes; idle keep-alive connections close
-//! at once), and return when all have.
+//! at once), and return when all have, or after [`SHUTDOWN_GRACE`].
+//!
+//! The service speaks HTTP/1.1 (with keep-alive), as it did through
+//! `axum::serve` without axum's `http2` feature; callers behind a load
+//! balancer or a service mesh reach it that way.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -49,6 +53,8 @@ pub async fn serve(
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
+                // A connection that went away before it was accepted: next.
+                Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, do not spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -72,8 +78,22 @@ pub async fn serve(
     stop_tx.send_replace(());
     drop(stop_tx);
     drop(done_rx);
-    done_tx.closed().await;
+    // A client that stopped reading (its window full) would hold the
+    // process forever: after the grace period, whatever is left is dropped.
+    if tokio::time::timeout(SHUTDOWN_GRACE, done_tx.closed()).await.is_err() {
+        tracing::warn!(connections = done_tx.receiver_count(), grace = ?SHUTDOWN_GRACE, "shutting down with connections still open");
+    }
     Ok(())
+}
+
+/// Longest a graceful shutdown waits for open connections to finish
+/// (below Kubernetes' default 30 s before it kills the pod).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Errors of one connection rather than of the listener.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset)
 }
 
 async fn connection<S>(

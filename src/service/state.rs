@@ -46,6 +46,9 @@ struct Shared {
     /// Flips to `true` when the server begins to shut down, so that
     /// long-lived answers (event streams) end and shutdown can complete.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// One `POST /v1/rules/validate` at a time: each compiles a rule set
+    /// and replays the ring, and several at once would only compete.
+    validating: Arc<tokio::sync::Semaphore>,
 }
 
 /// Who may call the admin endpoints (`POST /v1/rules/reload`,
@@ -78,11 +81,17 @@ impl AppState {
     pub fn with_admin(live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
         let metrics = Metrics::new(live.clone());
         let (stopping, _) = tokio::sync::watch::channel(false);
-        Self { inner: Arc::new(Shared { live, limits, metrics, admin, stopping }) }
+        let validating = Arc::new(tokio::sync::Semaphore::new(1));
+        Self { inner: Arc::new(Shared { live, limits, metrics, admin, stopping, validating }) }
     }
 
     pub fn admin(&self) -> &Admin {
         &self.inner.admin
+    }
+
+    /// The right to run a validation now, if none is running.
+    pub fn try_validate(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.inner.validating.clone().try_acquire_owned().ok()
     }
 
     /// Announce that the server is stopping (ends event streams).

@@ -153,6 +153,7 @@ impl From<Validation> for ValidateBody {
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not `{\"files\": {path: text|null}}`, or a path outside the rules directory; a pointer per entry", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Another validation is running (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
@@ -171,8 +172,18 @@ async fn run(app: AppState, req: Request) -> Result<Response, Response> {
     body::expect_object(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let candidate: ValidateRequest = request::decode_as(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let overlay: Vec<(String, Option<String>)> = candidate.files.into_iter().collect();
+    let Some(permit) = app.try_validate() else {
+        let mut busy = Problem::http(StatusCode::SERVICE_UNAVAILABLE, "another validation is running; retry in a moment").into_response();
+        busy.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        return Err(busy);
+    };
     let live = app.live().clone();
-    let validation = match tokio::task::spawn_blocking(move || live.validate(&overlay)).await {
+    let validation = match tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        live.validate(&overlay)
+    })
+    .await
+    {
         Ok(v) => v,
         Err(e) => {
             tracing::error!("the validation task failed: {e}");
