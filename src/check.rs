@@ -91,13 +91,15 @@ fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &m
             Outcome::NotFired => {}
         }
     }
-    // The service decides by the compiled plans, explanations by the rules
-    // as written: a rule test holds both to the same answer.
+    // The service decides by the compiled plans (folded for the channel;
+    // as written, with a trace): a rule test holds both to the reference
+    // interpreter's answer.
     let plain = evaluate(rs, &input, false);
-    if plain.violations != d.violations {
+    let reference = crate::engine::evaluate_as_written(rs, &input, crate::engine::Scope::All, false);
+    if plain.violations != reference.violations || d.violations != reference.violations {
         return Some(format!(
-            "engine fault: the compiled plan decided {:?}, the rules as written {:?} (please report this)",
-            plain.violations, d.violations
+            "engine fault: the compiled plans decided {:?} (explained: {:?}), the rules as interpreted {:?} (please report this)",
+            plain.violations, d.violations, reference.violations
         ));
     }
     let body = crate::decision::render(rs, &input, &d);

@@ -1,13 +1,14 @@
-//! Plans (the rules folded per channel at compile time, `engine::plan`)
-//! decide exactly what the rules as written decide: on generated requests
-//! over the shipped rules and the next-rules example, the plain path (the
-//! plan) and the explain path (the interpreter, rule by rule) give the same
-//! violations, for every scope the engine has.
+//! Plans (the rules compiled at load, `engine::plan`) decide exactly what
+//! the reference interpreter decides: on generated requests over the
+//! shipped rules, the next-rules example and a rule set with every
+//! operator, the channel's plan gives the interpreter's violations, and
+//! the written plan (explanations) its violations and its very trace, for
+//! every scope the engine has.
 
 use std::path::Path;
 
 use cansend::engine::model::RuleSet;
-use cansend::engine::{Scope, evaluate_scoped};
+use cansend::engine::{Scope, evaluate_as_written, evaluate_scoped};
 use serde_json::{Value, json};
 
 /// 2026-11-24T12:00:00Z
@@ -134,9 +135,15 @@ fn plans_agree(rs: &RuleSet, n: usize) -> (usize, usize, Vec<usize>) {
         };
         for scope in [Scope::All, Scope::Recipient, Scope::MessageShape] {
             let plan = evaluate_scoped(rs, &input, scope, false);
-            let written = evaluate_scoped(rs, &input, scope, true);
-            assert_eq!(plan.violations, written.violations, "request {i}, {scope:?}: the plan and the rules disagree\n{body}");
-            assert_eq!(plan.allowed, written.allowed);
+            let reference = evaluate_as_written(rs, &input, scope, false);
+            assert_eq!(plan.violations, reference.violations, "request {i}, {scope:?}: the plan and the rules disagree\n{body}");
+            assert_eq!(plan.allowed, reference.allowed);
+            // Explanations run the written plan: the same violations, and the
+            // same trace as the interpreter records.
+            let explained = evaluate_scoped(rs, &input, scope, true);
+            let interpreted = evaluate_as_written(rs, &input, scope, true);
+            assert_eq!(explained.violations, reference.violations, "request {i}, {scope:?}: explained\n{body}");
+            assert_eq!(explained.trace, interpreted.trace, "request {i}, {scope:?}: the traces differ\n{body}");
             if scope == Scope::All {
                 let mut rules: Vec<u32> = plan.violations.iter().map(|h| h.rule).collect();
                 rules.dedup();

@@ -6,7 +6,7 @@
 //! that records nothing.
 
 use super::input::{Attachment, Input};
-use super::model::{Cond, Field, Op, Operand, Rule, RuleSet, Tenant};
+use super::model::{Cond, Field, Op, Operand, Rule, RuleSet, Slot, Tenant};
 use super::value::{Domain, Ty, Val};
 use crate::decision::{Decision, Hit, Leaf, Outcome, Trace, TraceEntry};
 
@@ -49,21 +49,35 @@ pub fn evaluate(rs: &RuleSet, input: &Input, explain: bool) -> Decision {
     evaluate_scoped(rs, input, Scope::All, explain)
 }
 
-/// Evaluate the rules of `scope`. Without `explain`, the channel's
-/// [plan](super::plan) runs: the same rules, folded for the channel at
-/// compile time. With it, every rule runs as written, so that the trace
-/// shows each one.
+/// Evaluate the rules of `scope` by the rule set's [plans](super::plan):
+/// without `explain`, the channel's plan (the rules folded for it at
+/// load); with it, the written plan (every rule, so that the trace shows
+/// each). A rule set without plans is interpreted.
 pub fn evaluate_scoped(rs: &RuleSet, input: &Input, scope: Scope, explain: bool) -> Decision {
     let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else {
         return Decision::default();
     };
-    let mut ctx = Ctx { rs, input, tenant, attachment: None };
-    if !explain && let Some(plan) = rs.plans.get(input.channel) {
-        let mut violations = Vec::new();
-        super::plan::run(&mut ctx, plan, |s| scope.includes_step(s.per_attachment, s.about_message, s.about_thread), &mut violations);
-        return Decision { allowed: violations.is_empty(), violations, trace: None };
+    let mut ctx = Ctx::new(rs, input, tenant, None);
+    let include = |s: &super::plan::Step| scope.includes_step(s.per_attachment, s.about_message, s.about_thread);
+    match (explain, rs.plans.get(input.channel), rs.plans.written()) {
+        (false, Some(plan), _) => {
+            let mut violations = Vec::new();
+            super::plan::run(&mut ctx, plan, include, &mut violations);
+            Decision { allowed: violations.is_empty(), violations, trace: None }
+        }
+        (true, _, Some(written)) => super::plan::explain(&mut ctx, written, include),
+        _ => interpret(&mut ctx, scope, explain),
     }
-    interpret(&mut ctx, scope, explain)
+}
+
+/// The reference: every rule of `scope` as written, by the interpreter
+/// (no plans). The service decides by the plans; `cansend check` and the
+/// tests hold the two to the same answers.
+pub fn evaluate_as_written(rs: &RuleSet, input: &Input, scope: Scope, explain: bool) -> Decision {
+    let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else {
+        return Decision::default();
+    };
+    interpret(&mut Ctx::new(rs, input, tenant, None), scope, explain)
 }
 
 /// Every rule of `scope`, as written.
@@ -104,7 +118,7 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
         }
         Some(trace) => {
             let start = trace.leaves.len() as u32;
-            let mut rec = Explainer { leaves: &mut trace.leaves, exception: None };
+            let mut rec = Explainer::new(&mut trace.leaves);
             let fired = ctx.cond(&rule.cond, &mut rec);
             let outcome = if !fired {
                 Outcome::NotFired
@@ -140,9 +154,16 @@ impl Recorder for () {
     fn exception(&mut self, _: Option<u32>) {}
 }
 
-struct Explainer<'t> {
+/// The recorder of explanations: leaves pushed to the trace's list.
+pub(super) struct Explainer<'t> {
     leaves: &'t mut Vec<Leaf>,
     exception: Option<u32>,
+}
+
+impl<'t> Explainer<'t> {
+    pub(super) fn new(leaves: &'t mut Vec<Leaf>) -> Self {
+        Self { leaves, exception: None }
+    }
 }
 
 impl Recorder for Explainer<'_> {
@@ -166,7 +187,7 @@ pub fn shown(rs: &RuleSet, input: &Input, leaf: &Leaf, attachment: Option<u32>) 
 pub fn shown_field(rs: &RuleSet, input: &Input, field: Field, ty: Ty, attachment: Option<u32>) -> String {
     let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else { return String::new() };
     let attachment = attachment.and_then(|a| input.attachments.get(a as usize));
-    let ctx = Ctx { rs, input, tenant, attachment };
+    let ctx = Ctx::new(rs, input, tenant, attachment);
     show(rs, ty, ctx.read(field))
 }
 
@@ -202,9 +223,23 @@ pub(super) struct Ctx<'a> {
     pub input: &'a Input,
     pub tenant: &'a Tenant,
     pub attachment: Option<&'a Attachment>,
+    /// The tenant's settings of the request's channel and of its sender's
+    /// role, found once per decision rather than at every read.
+    channel: &'a [Slot],
+    role: &'a [Slot],
 }
 
 impl<'a> Ctx<'a> {
+    pub(super) fn new(rs: &'a RuleSet, input: &'a Input, tenant: &'a Tenant, attachment: Option<&'a Attachment>) -> Self {
+        let row = |slots: &'a [Slot], index: u32, width: usize| -> &'a [Slot] {
+            let start = (index as usize).saturating_mul(width);
+            slots.get(start..start.saturating_add(width)).unwrap_or(&[])
+        };
+        let channel = row(&tenant.channel, input.channel, rs.channel_settings.len());
+        let role = row(&tenant.role, input.sender_role, rs.role_settings.len());
+        Self { rs, input, tenant, attachment, channel, role }
+    }
+
     /// The first exception that carves `rule` out, if any.
     fn exempting(&self, rule: &Rule, rec: &mut impl Recorder) -> Option<u32> {
         let found = rule.exceptions.iter().copied().find(|e| {
@@ -346,14 +381,8 @@ impl<'a> Ctx<'a> {
             Field::AttachmentExtension => self.attachment.map_or(Val::Absent, |a| opt(&a.extension)),
             Field::AttachmentSize => self.attachment.map_or(Val::Absent, |a| Val::Int(a.size)),
             Field::TenantSetting(s) => self.tenant.tenant.get(s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val()),
-            Field::ChannelSetting(s) => {
-                let n = self.rs.channel_settings.len();
-                self.tenant.channel.get(i.channel as usize * n + s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val())
-            }
-            Field::RoleSetting(s) => {
-                let n = self.rs.role_settings.len();
-                self.tenant.role.get(i.sender_role as usize * n + s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val())
-            }
+            Field::ChannelSetting(s) => self.channel.get(s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val()),
+            Field::RoleSetting(s) => self.role.get(s as usize).map_or(Val::Absent, |slot| slot.at(i.at).as_val()),
         }
     }
 }

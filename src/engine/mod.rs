@@ -13,4 +13,4 @@ pub mod options;
 pub mod plan;
 pub mod value;
 
-pub use eval::{Scope, evaluate, evaluate_scoped};
+pub use eval::{Scope, evaluate, evaluate_as_written, evaluate_scoped};
