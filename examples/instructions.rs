@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Arguments: the request shape (`allowed_text`, `denied_several`,
-//! `email_5_attachments`, `new_client`, `template`), the number of
+//! `email_5_attachments`, `new_client`, `template`, or `tenants:N` for a
+//! request on the last of N generated tenants), the number of
 //! decisions, and what to run: `engine` (evaluation of a bound request,
 //! the default), `explain`, `bind` (binding + evaluation from the typed
 //! request), `floor` or `floor_data` (the hand-written functions of
@@ -28,10 +29,22 @@ fn main() {
     let shape = args.get(1).map(String::as_str).unwrap_or("allowed_text");
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let mode = args.get(3).map(String::as_str).unwrap_or("engine");
-    let rs = cansend::rules::load_builtin(common::NOW).expect("built-in rules").rules;
-    let Some((_, body)) = common::shapes().into_iter().find(|(name, _)| *name == shape) else {
-        eprintln!("unknown shape {shape}");
-        std::process::exit(2);
+    // `tenants:N`: the shipped rules and N generated tenants, a request on
+    // the last one (as `cargo bench -- tenants/` does).
+    let (rs, body) = match shape.strip_prefix("tenants:").and_then(|n| n.parse::<usize>().ok()) {
+        Some(t) => {
+            let rs = cansend::rules::load_sources(&common::many_tenants(t), common::NOW).expect("generated rules").rules;
+            let tenant = if t == 0 { "default".to_owned() } else { format!("t{:05}", t - 1) };
+            (rs, common::with_attachments(&tenant, 1))
+        }
+        None => {
+            let rs = cansend::rules::load_builtin(common::NOW).expect("built-in rules").rules;
+            let Some((_, body)) = common::shapes().into_iter().find(|(name, _)| *name == shape) else {
+                eprintln!("unknown shape {shape}");
+                std::process::exit(2);
+            };
+            (rs, body)
+        }
     };
     let req: CanSendRequest = request::decode(&body).expect("decode");
     let input = request::bind(&rs, &req, common::NOW).expect("bind");

@@ -52,12 +52,14 @@ pub struct Attachment {
 /// The extension of a file name as the rules see it: the text after the
 /// last dot, lower-cased; none for `README`, `.bashrc` or `name.`.
 pub fn extension_of(name: &str) -> Option<Box<str>> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let (stem, ext) = base.rsplit_once('.')?;
-    if stem.is_empty() || ext.is_empty() {
-        return None;
-    }
-    Some(ext.to_lowercase().into_boxed_str())
+    // Byte searches: `/`, `\\` and `.` are ASCII, so the positions found
+    // are character boundaries. (Every attachment of every request comes
+    // through here.)
+    let bytes = name.as_bytes();
+    let base = bytes.iter().rposition(|b| *b == b'/' || *b == b'\\').map_or(0, |i| i + 1);
+    let dot = bytes.iter().rposition(|b| *b == b'.').filter(|d| *d > base)?;
+    let ext = name.get(dot + 1..).filter(|e| !e.is_empty())?;
+    Some(if ext.is_ascii() { ext.to_ascii_lowercase() } else { ext.to_lowercase() }.into_boxed_str())
 }
 
 #[cfg(test)]
@@ -72,5 +74,9 @@ mod tests {
         assert_eq!(extension_of(".bashrc"), None);
         assert_eq!(extension_of("name."), None);
         assert_eq!(extension_of("dir.v2/file"), None);
+        assert_eq!(extension_of("dir\\.hidden"), None);
+        assert_eq!(extension_of("a/b.TXT"), Some("txt".into()));
+        assert_eq!(extension_of("ФОТО.JPG").as_deref(), Some("jpg"));
+        assert_eq!(extension_of("файл.ДОК").as_deref(), Some("док"));
     }
 }

@@ -235,6 +235,7 @@ pub fn bind(rs: &RuleSet, r: &CanSendRequest, now: i64) -> Result<Input, Vec<Fie
 
     let mut thread_tags = Vec::new();
     if let Some(tags) = r.thread.as_ref().and_then(|t| t.tags.as_ref()) {
+        thread_tags.reserve_exact(tags.len().min(MAX_LIST_ITEMS));
         if tags.len() > MAX_LIST_ITEMS {
             e("/thread/tags", format!("more than {MAX_LIST_ITEMS} tags"));
         }
@@ -264,6 +265,7 @@ pub fn bind(rs: &RuleSet, r: &CanSendRequest, now: i64) -> Result<Input, Vec<Fie
     let mut attachments = Vec::new();
     let mut total_size = 0i64;
     if let Some(list) = &m.attachments {
+        attachments.reserve_exact(list.len().min(MAX_LIST_ITEMS));
         if list.len() > MAX_LIST_ITEMS {
             e("/message/attachments", format!("more than {MAX_LIST_ITEMS} attachments"));
         }
