@@ -134,8 +134,21 @@ fn run(live: &Live, dir: &Path, opts: WatchOptions, stop: &AtomicBool) {
                         Err(_) => break,
                     }
                 }
+                // Fingerprint first, then read: a change landing between the
+                // two is then newer than `last`, and the next poll reloads
+                // it. (Taken after the reload, it would hide that change
+                // from polling — and a change in a directory whose watch
+                // is gone has nothing else to see it.)
+                let fp = fingerprint(dir);
+                let now_root = root_id(dir);
+                if now_root != root {
+                    // The events came from the directory being replaced:
+                    // watch the new one now rather than at the next poll.
+                    root = now_root;
+                    watcher = arm(dir, &tx);
+                }
                 live.reload("watch");
-                last = fingerprint(dir);
+                last = fp;
             }
             Err(RecvTimeoutError::Timeout) => {
                 if Instant::now() < next_poll {
