@@ -9,25 +9,91 @@
 //! (`/v1/tenants/{tenant}`, never the raw path) or `unmatched`, the method
 //! one of the standard ones or `other`, so no caller can blow up the
 //! number of series.
+//!
+//! Counting costs every request a few atomic additions and no lock: the
+//! series of the common statuses are looked up once and kept (a
+//! `prometheus-client` family takes a read lock and hashes the labels on
+//! every lookup), and request latency goes into [`LatencyHistogram`],
+//! whose buckets are atomics (the crate's `Histogram` takes a mutex per
+//! observation, which every worker thread contends for).
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::reload::Live;
 
 pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// Upper bounds of the latency buckets, in seconds: 100 µs × 4ⁿ, up to
+/// about 1.6 s (then `+Inf`).
+const LATENCY_BOUNDS: [f64; 8] = [0.0001, 0.0004, 0.0016, 0.0064, 0.0256, 0.1024, 0.4096, 1.6384];
+
+/// A histogram of durations whose observation is three relaxed atomic
+/// additions: the bucket's count, the total count and the sum (kept in
+/// nanoseconds: integer, exact, 584 years before it wraps).
+#[derive(Debug, Clone, Default)]
+pub struct LatencyHistogram(Arc<LatencyInner>);
+
+#[derive(Debug, Default)]
+struct LatencyInner {
+    /// Per bucket (not cumulative), the last one `+Inf`.
+    buckets: [AtomicU64; LATENCY_BOUNDS.len() + 1],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+}
+
+impl LatencyHistogram {
+    /// Count one duration.
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        let i = LATENCY_BOUNDS.iter().position(|b| secs <= *b).unwrap_or(LATENCY_BOUNDS.len());
+        if let Some(b) = self.0.buckets.get(i) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        self.0.count.fetch_add(1, Ordering::Relaxed);
+        self.0.sum_nanos.fetch_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+}
+
+impl prometheus_client::metrics::TypedMetric for LatencyHistogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for LatencyHistogram {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let bounds = LATENCY_BOUNDS.iter().copied().chain([f64::INFINITY]);
+        let buckets: Vec<(f64, u64)> = bounds.zip(self.0.buckets.iter().map(|b| b.load(Ordering::Relaxed))).collect();
+        // Read after the buckets: a scrape racing an observation may count it
+        // in a bucket and not yet in the total, never the other way round
+        // beyond that one request.
+        let count = self.0.count.load(Ordering::Relaxed);
+        let sum = self.0.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
+/// The statuses whose request counters are kept at hand (others are looked
+/// up in the family each time).
+const COMMON_STATUSES: [u16; 16] = [200, 202, 204, 400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 503];
+
+/// The methods of [`super::layers`]' method label, in order.
+pub const METHODS: [&str; 8] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "other"];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -133,18 +199,17 @@ impl Collector for RulesCollector {
     }
 }
 
-fn latency_histogram() -> Histogram {
-    // 100 µs … ~1.6 s
-    Histogram::new(exponential_buckets(0.0001, 4.0, 8))
-}
-
 /// The service's metric families, registered once.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
-    decisions: Family<DecisionLabels, Counter>,
+    /// Request counters by (route, method, common status), filled on first use.
+    request_counters: Box<[OnceLock<Counter>]>,
+    /// One per route of [`super::routes::ALL`], then `unmatched`.
+    latency: Box<[LatencyHistogram]>,
+    allowed: Counter,
+    denied: Counter,
 }
 
 impl Metrics {
@@ -152,27 +217,53 @@ impl Metrics {
     pub fn new(live: Arc<Live>) -> Self {
         let mut registry = Registry::with_prefix("cansend");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let latency_family = Family::<RouteLabels, LatencyHistogram>::default();
         let decisions = Family::<DecisionLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests answered, by route template, method and status", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer an HTTP request, by route template", latency.clone());
+        registry.register("http_request_duration_seconds", "Time to answer an HTTP request, by route template", latency_family.clone());
         registry.register("decisions", "can-send decisions (single and batch items), by result", decisions.clone());
         registry.register_collector(Box::new(RulesCollector(live)));
-        Self { registry, requests, latency, decisions }
+        // Every route's latency series exists from the start (at zero), as
+        // Prometheus advises: a rate over a missing series is no rate at all.
+        let latency = super::routes::ALL
+            .iter()
+            .chain([&super::routes::UNMATCHED])
+            .map(|route| latency_family.get_or_create_owned(&RouteLabels { route }))
+            .collect();
+        let n = (super::routes::ALL.len() + 1) * METHODS.len() * COMMON_STATUSES.len();
+        let request_counters = (0..n).map(|_| OnceLock::new()).collect();
+        let allowed = decisions.get_or_create_owned(&DecisionLabels { result: "allowed" });
+        let denied = decisions.get_or_create_owned(&DecisionLabels { result: "denied" });
+        Self { registry, requests, request_counters, latency, allowed, denied }
     }
 
-    /// Count one answered request.
-    /// (`route` is a template from [`super::routes`]: label values stay bounded.)
-    pub fn request(&self, route: &'static str, method: &'static str, status: u16, elapsed: Duration) {
-        let labels = RequestLabels { route, method, status };
-        self.requests.get_or_create(&labels).inc();
-        self.latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
+    /// Count one answered request: `route` indexes [`super::routes::ALL`]
+    /// (past its end: `unmatched`), `method` indexes [`METHODS`] — so label
+    /// values stay bounded.
+    pub fn request(&self, route: usize, method: usize, status: u16, elapsed: Duration) {
+        let route = route.min(super::routes::ALL.len());
+        if let Some(h) = self.latency.get(route) {
+            h.observe(elapsed);
+        }
+        let labels = || RequestLabels {
+            route: super::routes::ALL.get(route).copied().unwrap_or(super::routes::UNMATCHED),
+            method: METHODS.get(method).copied().unwrap_or("other"),
+            status,
+        };
+        let slot = COMMON_STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .filter(|_| method < METHODS.len())
+            .and_then(|s| self.request_counters.get((route * METHODS.len() + method) * COMMON_STATUSES.len() + s));
+        match slot {
+            Some(cell) => cell.get_or_init(|| self.requests.get_or_create_owned(&labels())).inc(),
+            None => self.requests.get_or_create(&labels()).inc(),
+        };
     }
 
     /// Count one decision.
     pub fn decision(&self, allowed: bool) {
-        let result = if allowed { "allowed" } else { "denied" };
-        self.decisions.get_or_create(&DecisionLabels { result }).inc();
+        if allowed { &self.allowed } else { &self.denied }.inc();
     }
 
     /// The exposition, in the Prometheus text format (version 0.0.4).
@@ -196,7 +287,9 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let m = Metrics::new(live.clone());
-        m.request("/v1/can-send", "POST", 200, Duration::from_millis(2));
+        m.request(0, 1, 200, Duration::from_millis(2));
+        m.request(0, 1, 599, Duration::from_millis(3));
+        m.request(usize::MAX, usize::MAX, 200, Duration::from_secs(9));
         m.decision(true);
         m.decision(false);
         m.decision(false);
@@ -206,7 +299,16 @@ mod tests {
         let revision = live.current().rules.revision.to_string();
         assert!(text.contains(&format!(r#"cansend_rules_info{{revision="{revision}"}} 1"#)), "{text}");
         assert!(text.contains("cansend_rule_load_errors_total 0"), "{text}");
-        assert!(text.contains("cansend_http_request_duration_seconds_bucket"), "{text}");
+        assert!(text.contains(r#"cansend_http_requests_total{route="/v1/can-send",method="POST",status="599"} 1"#), "{text}");
+        assert!(text.contains(r#"cansend_http_requests_total{route="unmatched",method="other",status="200"} 1"#), "{text}");
+        assert!(text.contains(r#"cansend_decisions_total{result="allowed"} 1"#), "{text}");
+        // 2 ms and 3 ms: both in the 6.4 ms bucket, cumulatively.
+        assert!(text.contains(r#"cansend_http_request_duration_seconds_bucket{route="/v1/can-send",le="0.0016"} 0"#), "{text}");
+        assert!(text.contains(r#"cansend_http_request_duration_seconds_bucket{route="/v1/can-send",le="0.0064"} 2"#), "{text}");
+        assert!(text.contains(r#"cansend_http_request_duration_seconds_count{route="/v1/can-send"} 2"#), "{text}");
+        assert!(text.contains(r#"cansend_http_request_duration_seconds_sum{route="/v1/can-send"} 0.005"#), "{text}");
+        assert!(text.contains(r#"cansend_http_request_duration_seconds_bucket{route="unmatched",le="+Inf"} 1"#), "{text}");
+        assert!(text.contains(r#"cansend_http_request_duration_seconds_count{route="/healthz"} 0"#), "every route from the start: {text}");
         live.counters.rejected.fetch_add(1, Ordering::Relaxed);
         let text = m.render();
         assert!(text.contains("cansend_rule_load_errors_total 1"), "{text}");

@@ -66,10 +66,12 @@ pub mod routes {
     pub const ALL: &[&str] =
         &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, VALIDATE, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
 
-    /// The template as a `'static` string (no allocation per request);
-    /// `unmatched` for anything else.
-    pub fn label(matched: Option<&str>) -> &'static str {
-        matched.and_then(|m| ALL.iter().find(|r| **r == m).copied()).unwrap_or("unmatched")
+    /// The label of requests no route took.
+    pub const UNMATCHED: &str = "unmatched";
+
+    /// The index of the template in [`ALL`]; `ALL.len()` for anything else.
+    pub fn index(matched: Option<&str>) -> usize {
+        matched.and_then(|m| ALL.iter().position(|r| *r == m)).unwrap_or(ALL.len())
     }
 }
 
