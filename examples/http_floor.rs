@@ -10,6 +10,11 @@
 
 use std::collections::HashMap;
 
+/// The allocator of `cansend serve` too, so that the ratio of the two
+/// measures code, not allocators.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{StatusCode, header};

@@ -14,6 +14,14 @@ use clap::{Parser, Subcommand};
 
 use cansend::rules::{self, Compiled, Diagnostic};
 
+/// The binary's allocator (the library leaves the choice to its embedder).
+/// Under `serve`, requests are decoded on one worker thread and often freed
+/// on another (the ring of recent requests); glibc's malloc spent about a
+/// fifth of the server's CPU on that (arena locks, consolidation), mimalloc
+/// a fraction of it — see BENCHMARKS.md.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `println!` that does not panic when standard output is a closed pipe
 /// (`cansend eval … | head -3`).
 macro_rules! outln {
