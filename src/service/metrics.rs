@@ -40,9 +40,11 @@ pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 /// about 1.6 s (then `+Inf`).
 const LATENCY_BOUNDS: [f64; 8] = [0.0001, 0.0004, 0.0016, 0.0064, 0.0256, 0.1024, 0.4096, 1.6384];
 
-/// A histogram of durations whose observation is three relaxed atomic
-/// additions: the bucket's count, the total count and the sum (kept in
-/// nanoseconds: integer, exact, 584 years before it wraps).
+/// A histogram of durations whose observation is two relaxed atomic
+/// additions: the bucket's count and the sum (kept in nanoseconds: integer,
+/// exact, 584 years before it wraps). The total count is the buckets' sum,
+/// so `_count` always equals the `+Inf` bucket, even in a scrape that races
+/// an observation.
 #[derive(Debug, Clone, Default)]
 pub struct LatencyHistogram(Arc<LatencyInner>);
 
@@ -50,7 +52,6 @@ pub struct LatencyHistogram(Arc<LatencyInner>);
 struct LatencyInner {
     /// Per bucket (not cumulative), the last one `+Inf`.
     buckets: [AtomicU64; LATENCY_BOUNDS.len() + 1],
-    count: AtomicU64,
     sum_nanos: AtomicU64,
 }
 
@@ -62,7 +63,6 @@ impl LatencyHistogram {
         if let Some(b) = self.0.buckets.get(i) {
             b.fetch_add(1, Ordering::Relaxed);
         }
-        self.0.count.fetch_add(1, Ordering::Relaxed);
         self.0.sum_nanos.fetch_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 }
@@ -75,10 +75,7 @@ impl EncodeMetric for LatencyHistogram {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         let bounds = LATENCY_BOUNDS.iter().copied().chain([f64::INFINITY]);
         let buckets: Vec<(f64, u64)> = bounds.zip(self.0.buckets.iter().map(|b| b.load(Ordering::Relaxed))).collect();
-        // Read after the buckets: a scrape racing an observation may count it
-        // in a bucket and not yet in the total, never the other way round
-        // beyond that one request.
-        let count = self.0.count.load(Ordering::Relaxed);
+        let count = buckets.iter().map(|(_, n)| n).sum();
         let sum = self.0.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
         encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
     }
