@@ -228,3 +228,32 @@ fn polling_does_not_reject_the_same_broken_files_again() {
     assert_eq!(live.counters.rejected.load(std::sync::atomic::Ordering::Relaxed), 1);
     assert_eq!(live.history().len(), 1, "{:?}", live.history());
 }
+
+#[test]
+fn polling_waits_for_a_write_to_finish() {
+    // A tenant file written in two steps (an upload, a slow copy): the
+    // first half is itself a valid file. Polling must not apply it — it
+    // waits until the files hold still for the debounce (1 s here, ten
+    // times the gap between the two writes).
+    let dir = tempfile::tempdir().unwrap();
+    write_rules(dir.path());
+    let live = Arc::new(Live::load(RuleSource::Dir(dir.path().to_owned())).expect("rules load"));
+    let opts = WatchOptions {
+        poll: Duration::from_millis(20),
+        debounce: Duration::from_secs(1),
+        max_delay: Duration::from_secs(5),
+        events: false,
+    };
+    let _w = watch::spawn(live.clone(), dir.path().to_owned(), opts).expect("watcher");
+    std::thread::sleep(Duration::from_millis(100));
+    let path = dir.path().join("tenants/acme.yaml");
+    fs::write(&path, tenant("acme")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    fs::write(&path, format!("{}description: complete\n", tenant("acme"))).unwrap();
+    let complete = || live.current().rules.tenants.get("acme").is_some();
+    assert!(eventually(Duration::from_secs(5), complete), "the finished file was not applied");
+    let applied: Vec<_> = live.history().into_iter().filter(|r| r.trigger == "poll").collect();
+    assert_eq!(applied.len(), 1, "one reload, of the finished file: {applied:?}");
+    let finished = Live::load(RuleSource::Dir(dir.path().to_owned())).expect("rules load");
+    assert_eq!(revision(&live), finished.current().rules.revision.to_string(), "the half-written file served");
+}

@@ -9,7 +9,8 @@
 //!   no event came for `debounce` (at most `max_delay` in all), then
 //!   reloads the whole set once.
 //! - **Polling** every `poll` interval: a cheap fingerprint of the files
-//!   (paths, sizes, mtimes, inodes) and of the directory. It catches what
+//!   (paths, sizes, mtimes, inodes) and of the directory; a change is
+//!   reloaded once the fingerprint has held still for `debounce`. It catches what
 //!   events miss — network file systems, a watched directory replaced
 //!   wholesale (the watcher is then re-armed on the new directory).
 //!   Every [`CONTENT_EVERY`] polls the files are also read and their
@@ -114,6 +115,22 @@ fn root_id(dir: &Path) -> Option<u64> {
     }
 }
 
+/// Wait until the directory's fingerprint holds still for `debounce` (at
+/// most `max_delay`), and return it: polling must not read a file in the
+/// middle of being written — a truncated file that still parses would
+/// apply rules nobody wrote. Events are debounced the same way.
+fn settle(dir: &Path, mut fp: u64, opts: WatchOptions) -> u64 {
+    let first = Instant::now();
+    loop {
+        std::thread::sleep(opts.debounce);
+        let now = fingerprint(dir);
+        if now == fp || first.elapsed() >= opts.max_delay {
+            return now;
+        }
+        fp = now;
+    }
+}
+
 fn run(live: &Live, dir: &Path, opts: WatchOptions, stop: &AtomicBool) {
     let (tx, rx) = mpsc::channel::<()>();
     let arm = |dir: &Path, tx: &mpsc::Sender<()>| if opts.events { arm(dir, tx) } else { None };
@@ -164,6 +181,7 @@ fn run(live: &Live, dir: &Path, opts: WatchOptions, stop: &AtomicBool) {
                 polls = polls.wrapping_add(1);
                 let fp = fingerprint(dir);
                 if fp != last || (polls % CONTENT_EVERY == 0 && live.changed()) {
+                    let fp = settle(dir, fp, opts);
                     live.reload("poll");
                     last = fp;
                 }
