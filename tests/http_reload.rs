@@ -236,8 +236,11 @@ async fn a_burst_of_100_writes_ends_on_the_final_content() {
     }
     let seen = within_deadline(|| async { s.get("/v1/tenants/default").await.json["description"] == "write 99" }).await;
     assert!(seen, "the last write did not serve within {DEADLINE:?}");
-    // Debounced: far fewer reloads than writes.
-    let reloads = s.get("/v1/rules/reloads").await.json["reloads"].as_array().map(Vec::len).unwrap_or(0);
+    // Debounced: far fewer reloads than writes. (The history entry trails
+    // the swap by the replay of recent requests: wait for it.)
+    let count = || async { s.get("/v1/rules/reloads").await.json["reloads"].as_array().map(Vec::len).unwrap_or(0) };
+    within_deadline(|| async { count().await > 0 }).await;
+    let reloads = count().await;
     assert!((1..100).contains(&reloads), "{reloads} reloads for 100 writes");
 }
 
@@ -518,8 +521,16 @@ async fn the_process_reloads_on_sighup_and_guards_the_reload_endpoint_with_its_t
     assert!(seen, "SIGHUP reloaded within {DEADLINE:?}");
     let (_, new) = decide_remote(&client, &p.addr, &viber()).await;
     assert_ne!(new, old);
-    let reloads: Value =
-        client.get(format!("http://{}/v1/rules/reloads", p.addr)).send().await.expect("reloads").json().await.expect("json");
+    // The history entry is written after the swap and the replay of recent
+    // requests (nothing waits for the replay), so it may trail the new
+    // revision by that much.
+    let reloads_url = format!("http://{}/v1/rules/reloads", p.addr);
+    let history = || async {
+        let r = client.get(&reloads_url).send().await.expect("reloads");
+        r.json::<Value>().await.expect("json")
+    };
+    within_deadline(|| async { history().await["reloads"].as_array().is_some_and(|r| !r.is_empty()) }).await;
+    let reloads = history().await;
     assert_eq!(reloads["reloads"][0]["trigger"], "signal", "{reloads}");
 
     let url = format!("http://{}/v1/rules/reload", p.addr);
