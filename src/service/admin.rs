@@ -10,7 +10,8 @@
 
 use std::net::SocketAddr;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::problem::Problem;
@@ -36,6 +37,13 @@ impl IntoResponse for Denied {
             .into_response(),
         }
     }
+}
+
+/// [`check`] on a request: its peer (as the connection put it, see
+/// [`super::conn`]) and its headers.
+pub fn check_request<B>(admin: &Admin, req: &Request<B>) -> Result<(), Denied> {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    check(admin, peer, req.headers())
 }
 
 /// `Ok` when the request may use an admin endpoint.

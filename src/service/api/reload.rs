@@ -15,10 +15,9 @@
 //! callers of the history, and every event stream, get the counts alone.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -72,8 +71,7 @@ pub struct ReloadBody {
     )
 )]
 pub async fn reload(State(app): State<AppState>, req: Request) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    if let Err(denied) = admin::check(app.admin(), peer, req.headers()) {
+    if let Err(denied) = admin::check_request(app.admin(), &req) {
         return denied.into_response();
     }
     let live = app.live().clone();
@@ -125,8 +123,7 @@ pub struct ReloadsBody {
 /// the impacts' samples only to admins.
 #[utoipa::path(get, path = "/v1/rules/reloads", tag = "rules", responses((status = 200, body = ReloadsBody)))]
 pub async fn reloads(State(app): State<AppState>, req: Request) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let admin = admin::check(app.admin(), peer, req.headers()).is_ok();
+    let admin = admin::check_request(app.admin(), &req).is_ok();
     let revision = app.snapshot().rules.revision.to_string();
     let mut reloads = app.live().history();
     if !admin {

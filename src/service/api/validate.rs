@@ -10,9 +10,7 @@
 //! request itself is wrong (a path outside the rules directory, a file
 //! over the size limit), with a pointer to the entry.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use indexmap::IndexMap;
@@ -157,8 +155,7 @@ impl From<Validation> for ValidateBody {
     )
 )]
 pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    if let Err(denied) = admin::check(app.admin(), peer, req.headers()) {
+    if let Err(denied) = admin::check_request(app.admin(), &req) {
         return denied.into_response();
     }
     match run(app, req).await {
