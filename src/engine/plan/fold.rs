@@ -47,28 +47,8 @@ pub(super) enum Folded {
 /// specialised).
 pub(super) fn fold(c: &Cond, channel: Option<u32>) -> Folded {
     match c {
-        Cond::All(cs) => {
-            let mut out = Vec::with_capacity(cs.len());
-            for c in cs.iter() {
-                match fold(c, channel) {
-                    Folded::Const(false) => return Folded::Const(false),
-                    Folded::Const(true) => {}
-                    Folded::Node(n) => out.push(n),
-                }
-            }
-            combine(out, true)
-        }
-        Cond::Any(cs) => {
-            let mut out = Vec::with_capacity(cs.len());
-            for c in cs.iter() {
-                match fold(c, channel) {
-                    Folded::Const(true) => return Folded::Const(true),
-                    Folded::Const(false) => {}
-                    Folded::Node(n) => out.push(n),
-                }
-            }
-            combine(out, false)
-        }
+        Cond::All(cs) => fold_list(cs, channel, true),
+        Cond::Any(cs) => fold_list(cs, channel, false),
         Cond::Not(c) => match fold(c, channel) {
             Folded::Const(b) => Folded::Const(!b),
             Folded::Node(n) => Folded::Node(Node::Not(Box::new(n))),
@@ -84,6 +64,21 @@ pub(super) fn fold(c: &Cond, channel: Option<u32>) -> Folded {
 }
 
 /// `all` (`and == true`) or `any` of what did not fold away.
+/// `all` (`and`) or `any` of `cs`: a member that folds to the list's
+/// absorbing constant (false for `all`, true for `any`) decides it; one
+/// that folds to the other constant drops out.
+fn fold_list(cs: &[Cond], channel: Option<u32>, and: bool) -> Folded {
+    let mut out = Vec::with_capacity(cs.len());
+    for c in cs {
+        match fold(c, channel) {
+            Folded::Const(b) if b != and => return Folded::Const(b),
+            Folded::Const(_) => {}
+            Folded::Node(n) => out.push(n),
+        }
+    }
+    combine(out, and)
+}
+
 fn combine(mut nodes: Vec<Node>, and: bool) -> Folded {
     match nodes.len() {
         0 => Folded::Const(and),
