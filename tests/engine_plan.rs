@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+mod http_common;
+
 use cansend::engine::model::RuleSet;
 use cansend::engine::{Scope, evaluate_as_written, evaluate_scoped};
 use serde_json::{Value, json};
@@ -188,7 +190,7 @@ fn plans_decide_as_rules_with_every_operator() {
     // names, sets of settings), and exceptions that fold on some channels.
     let dir = tempfile::tempdir().expect("temp dir");
     let next = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/next-rules");
-    copy(&next, dir.path());
+    http_common::copy_dir(&next, dir.path());
     // Their tests expect the next rules alone.
     std::fs::remove_dir_all(dir.path().join("tests")).expect("remove tests");
     let coverage = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plan-coverage/coverage.yaml");
@@ -204,18 +206,6 @@ fn plans_decide_as_rules_with_every_operator() {
     for (rule, n) in rs.rules.iter().zip(&fired) {
         if rule.id.starts_with("cov-") {
             assert!(*n > 0 && *n < 20_000, "{} fired on {n} of 20000 requests", rule.id);
-        }
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
 }
