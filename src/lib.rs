@@ -82,6 +82,7 @@ pub mod reload;
 pub mod request;
 pub mod rules;
 pub mod service;
+pub mod text;
 
 /// Milliseconds since the Unix epoch, now. The one clock of the library,
 /// used by the shell (CLI, server) — never by the engine.

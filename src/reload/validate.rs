@@ -19,9 +19,10 @@ use std::collections::BTreeMap;
 
 use crate::check::{self, Report};
 use crate::impact::{self, Impact};
-use crate::rules::diag::{Pos, did_you_mean};
+use crate::rules::diag::Pos;
 use crate::rules::source::{self, MAX_DIR_DEPTH, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES};
 use crate::rules::{self, Diagnostic, SourceFile};
+use crate::text::hint::did_you_mean;
 
 use super::Live;
 

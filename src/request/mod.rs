@@ -19,8 +19,8 @@ use serde_json::Value as Json;
 use crate::engine::input::{Attachment, Input, Template, extension_of};
 use crate::engine::model::{AttrDef, RuleSet};
 use crate::engine::value::{Domain, Ty, Value};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::literal;
+use crate::text::hint::{did_you_mean, one_of};
+use crate::text::literal;
 
 /// Longest free text (`message.text`, template header/footer), in bytes.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -172,7 +172,7 @@ pub fn decode_all<T: serde::de::DeserializeOwned + utoipa::ToSchema>(v: &Json) -
 /// Decode any strict body type, with a pointer on failure.
 pub fn decode_as<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, Vec<FieldError>> {
     serde_path_to_error::deserialize::<_, strict::Obj<T>>(v).map(|strict::Obj(t)| t).map_err(|e| {
-        let mut pointer = crate::rules::compile::path_to_pointer(e.path());
+        let mut pointer = crate::text::pointer::from_path(e.path());
         let message = e.inner().to_string();
         // serde names the missing or unknown field in the message and points
         // at its parent; point at the field itself.
@@ -180,7 +180,7 @@ pub fn decode_as<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, Vec<Fiel
             if let Some(rest) = message.strip_prefix(prefix)
                 && let Some(end) = rest.find('`')
             {
-                let field = crate::rules::locate::join("", &rest[..end]);
+                let field = crate::text::pointer::join("", &rest[..end]);
                 if !pointer.ends_with(&field) {
                     pointer.push_str(&field);
                 }
@@ -366,7 +366,7 @@ fn attributes(
         EMPTY.get_or_init(Default::default)
     };
     for (k, v) in given {
-        let p = crate::rules::locate::join(base, k);
+        let p = crate::text::pointer::join(base, k);
         let Some(i) = decls.iter().position(|d| &*d.name == k) else {
             let hint = did_you_mean(k, decls.iter().map(|d| &*d.name)).unwrap_or_else(|| {
                 if decls.is_empty() {

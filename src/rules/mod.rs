@@ -9,7 +9,6 @@
 
 pub mod compile;
 pub mod diag;
-pub mod literal;
 pub mod load;
 pub mod locate;
 pub mod schema;

@@ -95,10 +95,10 @@ pub fn parse(bytes: &[u8]) -> Result<Json, Problem> {
         // Only white space may follow the value.
         Ok(Strict(v)) => de.end().map(|()| v).map_err(|e| malformed(&e)),
         Err(e) if e.inner().classify() == serde_json::error::Category::Data => {
-            let mut pointer = crate::rules::compile::path_to_pointer(e.path());
+            let mut pointer = crate::text::pointer::from_path(e.path());
             let message = e.inner().to_string();
             if let Some(key) = message.strip_prefix(DUPLICATE).and_then(|rest| rest.split('`').next()) {
-                pointer = crate::rules::locate::join(&pointer, key);
+                pointer = crate::text::pointer::join(&pointer, key);
             }
             let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
             Err(Problem::invalid(vec![FieldError { pointer, message }]))

@@ -99,7 +99,7 @@ impl ServeArgs {
 
 /// A body limit: `1048576`, `1MiB`, `2 MB` (MB = 10^6 bytes, MiB = 2^20).
 pub fn parse_body_limit(s: &str) -> Result<usize, String> {
-    let bytes = crate::rules::literal::parse_size(s).map_err(|e| match e.hint {
+    let bytes = crate::text::literal::parse_size(s).map_err(|e| match e.hint {
         Some(h) => format!("{}; {h}", e.message),
         None => e.message,
     })?;

@@ -19,9 +19,9 @@ use serde_json::Value as Json;
 
 use crate::engine::model::{Cond, Field, Op, Operand};
 use crate::engine::value::{Ty, Value};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::literal::{self, short};
-use crate::rules::locate::join;
+use crate::text::hint::{did_you_mean, one_of};
+use crate::text::literal::{self, short};
+use crate::text::pointer::join;
 
 use super::Builder;
 use super::fields::resolve;

@@ -7,7 +7,7 @@
 
 use crate::engine::model::Field;
 use crate::engine::value::{Domain, Ty};
-use crate::rules::diag::did_you_mean;
+use crate::text::hint::did_you_mean;
 
 use super::Builder;
 use super::settings::{Level, find};

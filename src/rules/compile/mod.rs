@@ -229,7 +229,7 @@ impl Builder {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(t) => Some(t),
             Err(e) => {
-                let pointer = path_to_pointer(e.path());
+                let pointer = crate::text::pointer::from_path(e.path());
                 let msg = e.inner().to_string();
                 self.error(file, &pointer, None, msg, None);
                 None
@@ -253,19 +253,4 @@ impl Builder {
     fn names(&self, d: Domain) -> &crate::engine::model::Names {
         self.rs.names(d)
     }
-}
-
-/// `serde_path_to_error` path → JSON pointer.
-pub fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut p = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => p.push_str(&format!("/{index}")),
-            Segment::Map { key } => p.push_str(&super::locate::join("", key)),
-            Segment::Enum { variant } => p.push_str(&super::locate::join("", variant)),
-            Segment::Unknown => {}
-        }
-    }
-    p
 }

@@ -19,9 +19,9 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use crate::engine::model::{Exception, Rule, RuleTest};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::locate::join;
 use crate::rules::syntax::TestsFile;
+use crate::text::hint::{did_you_mean, one_of};
+use crate::text::pointer::join;
 
 use super::Builder;
 use super::cond::{self, Scope};

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use super::json;
 use crate::rules::Diagnostic;
-use crate::rules::diag::did_you_mean;
 use crate::service::problem::{Problem, truncate};
 use crate::service::state::AppState;
 use crate::service::tenant::{self, TenantBody};
+use crate::text::hint::did_you_mean;
 
 /// A rule file of the served set.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

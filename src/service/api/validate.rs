@@ -192,7 +192,7 @@ async fn run(app: AppState, req: Request) -> Result<Response, Response> {
             .into_iter()
             .map(|b| {
                 // An entry, or (for too many of them) the whole map.
-                let pointer = if b.path.is_empty() { "/files".to_owned() } else { crate::rules::locate::join("/files", &b.path) };
+                let pointer = if b.path.is_empty() { "/files".to_owned() } else { crate::text::pointer::join("/files", &b.path) };
                 FieldError { pointer, message: b.message }
             })
             .collect();
