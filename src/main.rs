@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cansend::rules::{self, Compiled, Diagnostic};
+use cansend::{Diagnostic, Engine, Request};
 
 /// The binary's allocator (the library leaves the choice to its embedder).
 /// Under `serve`, requests are decoded on one worker thread and often freed
@@ -85,11 +85,10 @@ fn choose(dir: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Load the rules of `dir`, or the built-in rules.
-fn load(dir: Option<&Path>) -> Result<Compiled, ExitCode> {
-    let now = cansend::now_ms();
+fn load(dir: Option<&Path>) -> Result<Engine, ExitCode> {
     let result = match dir {
-        Some(d) => rules::load_dir(d, now),
-        None => rules::load_builtin(now),
+        Some(d) => Engine::from_dir(d),
+        None => Engine::builtin(),
     };
     result.map_err(|e| {
         print_diags(&e.diagnostics, dir);
@@ -104,26 +103,25 @@ fn check(dir: Option<&Path>) -> ExitCode {
         eprintln!("note: no ./rules here: checking the rules built into the binary");
     }
     let dir = dir.as_deref();
-    let compiled = match load(dir) {
+    let engine = match load(dir) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    print_diags(&compiled.warnings, dir);
-    let rs = &compiled.rules;
-    let report = cansend::check::run_tests(rs, cansend::now_ms());
+    print_diags(engine.warnings(), dir);
+    let report = cansend::check::run_tests(&engine, cansend::now_ms());
     for r in &report.results {
         if let Some(f) = &r.failure {
-            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", rules::diag::path_in(dir, &r.file), r.line, r.column, r.name);
+            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", cansend::path_in(dir, &r.file), r.line, r.column, r.name);
         }
     }
     let covered = report.rules_total - report.unfired_rules.len();
     outln!(
         "{}: {} files, {} rules, {} tenants, revision {}",
         dir.map_or_else(|| "(built-in rules)".to_owned(), |d| d.display().to_string()),
-        rs.files.len(),
-        rs.rules.len(),
-        rs.tenants.len(),
-        rs.revision
+        engine.files().count(),
+        report.rules_total,
+        engine.tenants().count(),
+        engine.revision()
     );
     outln!("rule coverage: {covered}/{} rules fired in some test", report.rules_total);
     for id in &report.unfired_rules {
@@ -137,11 +135,10 @@ fn check(dir: Option<&Path>) -> ExitCode {
 }
 
 fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
-    let compiled = match load(choose(dir).as_deref()) {
+    let engine = match load(choose(dir).as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rs = &compiled.rules;
     let mut text = String::new();
     let read = match file {
         None => std::io::stdin().read_to_string(&mut text).map(|_| ()),
@@ -154,14 +151,18 @@ fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
     }
     // The API's own decoding and answer: the same statuses, problems and
     // pointers as `POST /v1/can-send` (a repeated key, a typo, …).
-    match cansend::service::api::decide::answer(rs, text.as_bytes(), explain, cansend::now_ms()) {
-        Ok((body, _request)) => {
-            outln!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    match Request::from_slice(text.as_bytes()).and_then(|r| engine.decide_with(&r, cansend::now_ms(), explain).map(|a| to_json(&a))) {
+        Ok(body) => {
+            outln!("{body}");
             ExitCode::SUCCESS
         }
-        Err(problem) => {
-            outln!("{}", serde_json::to_string_pretty(&problem).unwrap_or_default());
+        Err(e) => {
+            outln!("{}", to_json(&cansend::render::Problem::from(e)));
             ExitCode::from(2)
         }
     }
+}
+
+fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
 }

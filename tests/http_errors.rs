@@ -2,6 +2,8 @@
 //! (`application/problem+json`) with the exact status and, for field
 //! errors, the JSON pointer of the field. Never a 500, never silence.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::time::Duration;

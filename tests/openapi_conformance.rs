@@ -4,6 +4,8 @@
 //! OpenAPI 3.1 uses). A generated document that drifted from the code, or a
 //! field typed `object` that is really a number, fails here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::fs;

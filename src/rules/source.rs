@@ -33,7 +33,9 @@ pub const MAX_DIR_DEPTH: usize = 16;
 /// One rule file's contents, with its path relative to the rules directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// Path relative to the rules directory, `/`-separated.
     pub path: String,
+    /// The file's text.
     pub text: String,
 }
 

@@ -76,6 +76,7 @@ impl ServeArgs {
         }
     }
 
+    /// The request limits these flags set.
     pub fn limits(&self) -> Limits {
         Limits { body_bytes: self.body_limit, timeout: self.timeout }
     }

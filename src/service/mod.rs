@@ -1,17 +1,17 @@
-//! `cansend serve`: HTTP API v1 (SPEC §4) over the library.
+//! `cansend serve`: HTTP API v1 over the library.
 //!
 //! ```text
 //! socket ─▶ layers (request id, log, problem+json, metrics, panic guard, body limit)
 //!        ─▶ route ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
-//!                                    ─▶ request::bind ─▶ engine ─▶ decision::render
+//!                                    ─▶ Engine::decide (bind ─▶ engine ─▶ render)
 //! ```
 //!
 //! One concern per file: [`config`] (flags), [`conn`] (connections:
 //! deadlines, graceful shutdown), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
-//! errors), [`layers`] (middleware), [`metrics`], [`tenant`] (effective
-//! settings with provenance), [`api`] (handlers), [`openapi`] (generated
-//! document), [`run`] (process: logs, signals, graceful shutdown).
+//! errors), [`layers`] (middleware), [`metrics`], [`api`] (handlers),
+//! [`openapi`] (generated document), [`run`] (process: logs, signals,
+//! graceful shutdown).
 //!
 //! Tests and embedders start the real server with [`serve`] on any
 //! listener, e.g. `127.0.0.1:0`.
@@ -27,7 +27,6 @@ pub mod openapi;
 pub mod problem;
 pub mod run;
 pub mod state;
-pub mod tenant;
 
 use std::future::Future;
 
@@ -49,18 +48,31 @@ use api::{decide, ops, options, reload, rules, validate};
 
 /// The route templates of API v1 (also the `route` label of metrics).
 pub mod routes {
+    /// May this sender send this message?
     pub const CAN_SEND: &str = "/v1/can-send";
+    /// Up to 1000 decisions in one call.
     pub const BATCH: &str = "/v1/can-send/batch";
+    /// What the send dialog may offer.
     pub const SEND_OPTIONS: &str = "/v1/send-options";
+    /// The served rule set.
     pub const RULES: &str = "/v1/rules";
+    /// Reload now (admin).
     pub const RELOAD: &str = "/v1/rules/reload";
+    /// The reload history.
     pub const RELOADS: &str = "/v1/rules/reloads";
+    /// What would these files change? (admin)
     pub const VALIDATE: &str = "/v1/rules/validate";
+    /// A stream of reloads (server-sent events).
     pub const EVENTS: &str = "/v1/rules/events";
+    /// A tenant's effective settings.
     pub const TENANT: &str = "/v1/tenants/{tenant}";
+    /// Alive.
     pub const HEALTHZ: &str = "/healthz";
+    /// Ready to serve (with `?revision=`: serving that revision).
     pub const READYZ: &str = "/readyz";
+    /// Prometheus metrics.
     pub const METRICS: &str = "/metrics";
+    /// This API's OpenAPI document.
     pub const OPENAPI: &str = "/openapi.json";
     /// Every route above.
     pub const ALL: &[&str] =

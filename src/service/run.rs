@@ -41,10 +41,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let revision = {
         let snap = live.current();
-        for w in &snap.warnings {
+        for w in snap.engine.warnings() {
             tracing::warn!("{w}");
         }
-        snap.rules.revision.to_string()
+        snap.engine.revision().to_owned()
     };
     let state = AppState::with_admin(live.clone(), args.limits(), args.admin());
 

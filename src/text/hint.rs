@@ -16,8 +16,8 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 /// "expected one of `a`, `b`, `c`" — for short candidate lists.
 pub fn one_of<'a>(candidates: impl IntoIterator<Item = &'a str>) -> String {
     let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
-    if all.len() > 12 {
-        format!("one of {} … ({} in all)", all[..12].join(", "), all.len())
+    if let Some(first) = all.get(..12).filter(|_| all.len() > 12) {
+        format!("one of {} … ({} in all)", first.join(", "), all.len())
     } else {
         format!("one of {}", all.join(", "))
     }

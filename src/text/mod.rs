@@ -12,3 +12,8 @@ pub mod hint;
 pub mod literal;
 pub mod pointer;
 pub mod schema;
+
+/// At most `max` characters of `s`, for echoing caller input in messages.
+pub fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
