@@ -11,7 +11,8 @@
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
 //! errors), [`layers`] (middleware), [`metrics`], [`tenant`] (effective
 //! settings with provenance), [`api`] (handlers), [`openapi`] (generated
-//! document), [`run`] (process: logs, signals, graceful shutdown).
+//! document), [`console`] (the pages built into the binary), [`run`]
+//! (process: logs, signals, graceful shutdown).
 //!
 //! Tests and embedders start the real server with [`serve`] on any
 //! listener, e.g. `127.0.0.1:0`.
@@ -21,6 +22,7 @@ pub mod api;
 pub mod body;
 pub mod config;
 pub mod conn;
+pub mod console;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
@@ -62,9 +64,31 @@ pub mod routes {
     pub const READYZ: &str = "/readyz";
     pub const METRICS: &str = "/metrics";
     pub const OPENAPI: &str = "/openapi.json";
+    /// The console's page.
+    pub const CONSOLE_INDEX: &str = "/";
+    /// The console's other files.
+    pub const CONSOLE_FILE: &str = "/console/{*path}";
     /// Every route above.
-    pub const ALL: &[&str] =
-        &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, VALIDATE, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
+    pub const ALL: &[&str] = &[
+        CAN_SEND,
+        BATCH,
+        SEND_OPTIONS,
+        RULES,
+        RELOAD,
+        RELOADS,
+        VALIDATE,
+        EVENTS,
+        TENANT,
+        HEALTHZ,
+        READYZ,
+        METRICS,
+        OPENAPI,
+        CONSOLE_INDEX,
+        CONSOLE_FILE,
+    ];
+    /// The routes of [`ALL`] that are pages, not the JSON API: they are not
+    /// in `/openapi.json`.
+    pub const NOT_API: &[&str] = &[CONSOLE_INDEX, CONSOLE_FILE];
 
     /// The label of requests no route took.
     pub const UNMATCHED: &str = "unmatched";
@@ -97,6 +121,8 @@ pub fn router(app: AppState) -> Router {
         .route(routes::READYZ, get(ops::readyz))
         .route(routes::METRICS, get(ops::metrics))
         .route(routes::OPENAPI, get(ops::openapi))
+        .route(routes::CONSOLE_INDEX, get(console::index))
+        .route(routes::CONSOLE_FILE, get(console::file))
         .fallback(layers::not_found)
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())
