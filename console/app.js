@@ -146,13 +146,15 @@ async function route() {
   }
   document.title = `${view.title} — cansend console`;
   const root = h('div', { class: `view view-${name}` });
+  delete main.dataset.ready;
   replace(main, root);
   try {
     cleanup = await view.render(root, { args, query, live, link, stale: () => mine !== renders });
   } catch (err) {
     if (mine === renders) append(root, err);
   }
-  if (mine === renders && document.activeElement === document.body) focusHeading(root);
+  // A mark for whoever waits for the view (tests, scripts): it has drawn.
+  if (mine === renders) main.dataset.ready = name;
 }
 
 function append(root, err) {

@@ -120,8 +120,28 @@ function draw(view, ctx, picked) {
         c.soon ? h('span', { class: 'badge warn' }, `${c.soon} expiring within 14 days`) : null,
         c.expired ? h('span', { class: 'badge bad' }, `${c.expired} expired`) : null)],
     ]),
+    overrides(rows(view), view, atMs, ctx),
+    h('h3', { class: 'all-h' }, 'Every setting'),
     [...groups.values()].map((g) => section(g, view, atMs, ctx)),
   ];
+}
+
+function table(rowsOf, view, atMs, ctx, caption, full) {
+  return h('table', { class: 'settings-table' },
+    caption ? h('caption', { class: 'visually-hidden' }, caption) : null,
+    h('colgroup', {}, ['c-setting', 'c-value', 'c-where', 'c-override', 'c-change'].map((c) => h('col', { class: c }))),
+    h('thead', {}, h('tr', {}, ['Setting', 'Value', 'Written at', 'Override'].map((t) => h('th', { scope: 'col' }, t)),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Change')))),
+    h('tbody', {}, rowsOf.map(([path, , name, s]) => row(path, full ? path : name, s, view, atMs, ctx))));
+}
+
+/** The overrides in force (and those expired) in one table: the usual question. */
+function overrides(all, view, atMs, ctx) {
+  const list = all.filter(([, , , s]) => s.overridden || s.expired_override);
+  return h('section', { class: 'settings overrides', 'aria-labelledby': 'ov-h' },
+    h('h3', { id: 'ov-h' }, 'Overrides of this tenant'),
+    list.length ? table(list, view, atMs, ctx, 'Overrides of this tenant', true)
+      : h('p', { class: 'muted' }, 'None: every value is a default.'));
 }
 
 function section(g, view, atMs, ctx) {
@@ -130,10 +150,7 @@ function section(g, view, atMs, ctx) {
   const id = `sec-${g.kind}-${g.group}`.replace(/[^a-zA-Z0-9_-]/g, '_');
   return h('section', { class: 'settings', 'aria-labelledby': id, dataset: { group: `${g.kind}.${g.group}` } },
     h('h3', { id }, heading, overridden ? h('span', { class: 'badge' }, plural(overridden, 'override')) : null),
-    h('table', {},
-      h('thead', {}, h('tr', {}, ['Setting', 'Value', 'Written at', 'Override'].map((t) => h('th', { scope: 'col' }, t)),
-        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Change')))),
-      h('tbody', {}, g.rows.map(([path, , name, s]) => row(path, name, s, view, atMs, ctx)))));
+    table(g.rows, view, atMs, ctx, heading, false));
 }
 
 function row(path, name, s, view, atMs, ctx) {
