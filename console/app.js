@@ -3,7 +3,7 @@
 // and the admin-token field.
 import { h, replace, focusHeading } from './lib/dom.js';
 import * as api from './lib/api.js';
-import { instantText, revision, utcText } from './lib/format.js';
+import { revision, timeText, utcText } from './lib/format.js';
 import * as now from './views/now.js';
 import * as tenants from './views/tenants.js';
 import * as decision from './views/decision.js';
@@ -54,7 +54,7 @@ function connect(attempt = 0) {
   const label = () => [
     live.revision ? revision(live.revision) : null,
     live.degraded ? h('span', { class: 'badge bad' }, 'newest files rejected') : null,
-    changedAt ? h('span', { class: 'changed', title: utcText(changedAt) }, ` changed ${instantText(changedAt)}`) : null,
+    changedAt ? h('span', { class: 'changed', title: utcText(changedAt) }, ` changed at ${timeText(changedAt)}`) : null,
   ];
   const handle = (type) => (ev) => {
     let data = {};

@@ -91,3 +91,11 @@ export function setOptions(sel, options, value) {
   sel.replaceChildren(...select(options, value).children);
   if (value !== undefined) sel.value = value;
 }
+
+/** Focus the first heading of a result just drawn, so keyboard and screen-reader users land on it. */
+export function focusFirst(el) {
+  const heading = el.querySelector('h3');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: false });
+}

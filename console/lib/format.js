@@ -56,6 +56,14 @@ export function instantText(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : local.format(d);
 }
 
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** The time of day of an instant in the reader's zone (`06:50:30`). */
+export function timeText(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : clock.format(d);
+}
+
 /** The same instant in UTC, for the tooltip: `2026-12-02 05:50:30.137 UTC`. */
 export function utcText(iso) {
   const d = new Date(iso);

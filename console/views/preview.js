@@ -3,7 +3,7 @@
 // diagnostics and rule tests of the rules with it, and what it would change
 // for the recent requests. Nothing is applied from here: the file is for
 // you to commit (copy or download it).
-import { h, replace, field, select, uid } from '../lib/dom.js';
+import { h, replace, field, select, uid, focusFirst } from '../lib/dom.js';
 import * as api from '../lib/api.js';
 import { bytesText, plural, settingText } from '../lib/format.js';
 import { diagnostics, impactView } from '../lib/impact.js';
@@ -182,6 +182,7 @@ class Preview {
       return;
     }
     replace(this.out, result(res.json));
+    focusFirst(this.out);
   }
 }
 

@@ -2,7 +2,7 @@
 // violation explained, the trace (`POST /v1/can-send?explain=true`), and
 // what the send dialog would offer the same sender for the same client
 // (`POST /v1/send-options`). A 422 is shown next to the field it points at.
-import { h, replace, field, select, setOptions, uid } from '../lib/dom.js';
+import { h, replace, field, select, setOptions, uid, focusFirst } from '../lib/dom.js';
 import * as api from '../lib/api.js';
 import { bytes, parseSize, plural } from '../lib/format.js';
 import { decisionBanner, violationsList, traceTable } from '../lib/explain.js';
@@ -210,6 +210,7 @@ class SendForm {
       h('section', { 'aria-labelledby': 'options-h', class: 'result' },
         h('h3', { id: 'options-h' }, 'What the send dialog would offer'),
         offered.status === 'fulfilled' ? optionsView(offered.value.json, body.channel) : api.errorBox(offered.reason)));
+    focusFirst(this.out);
   }
 }
 
