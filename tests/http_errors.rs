@@ -224,9 +224,11 @@ async fn chunked(path: &str, body: &[u8], addr: std::net::SocketAddr) -> String 
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods() {
     let s = Server::start().await;
-    for path in ["/", "/v1/can_send", "/v2/can-send", "/v1/tenants", "/v1/can-send/batch/1"] {
+    for path in ["/nope", "/console", "/v1/can_send", "/v2/can-send", "/v1/tenants", "/v1/can-send/batch/1"] {
         assert_problem(&s.get(path).await, 404, None);
     }
+    // `/` is the console's page (tests/http_console.rs), not a 404.
+    assert_eq!(s.get("/").await.content_type, "text/html; charset=utf-8");
     assert_problem(&s.post("/v1/nope", &base()).await, 404, None);
     let a = s.get("/v1/can-send").await;
     assert_problem(&a, 405, None);

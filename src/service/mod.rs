@@ -10,8 +10,8 @@
 //! deadlines, graceful shutdown), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
 //! errors), [`layers`] (middleware), [`metrics`], [`api`] (handlers),
-//! [`openapi`] (generated document), [`run`] (process: logs, signals,
-//! graceful shutdown).
+//! [`openapi`] (generated document), [`console`] (the pages built into the
+//! binary), [`run`] (process: logs, signals, graceful shutdown).
 //!
 //! Tests and embedders start the real server with [`serve`] on any
 //! listener, e.g. `127.0.0.1:0`.
@@ -21,6 +21,7 @@ pub mod api;
 pub mod body;
 pub mod config;
 pub mod conn;
+pub mod console;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
@@ -74,9 +75,31 @@ pub mod routes {
     pub const METRICS: &str = "/metrics";
     /// This API's OpenAPI document.
     pub const OPENAPI: &str = "/openapi.json";
+    /// The console's page.
+    pub const CONSOLE_INDEX: &str = "/";
+    /// The console's other files.
+    pub const CONSOLE_FILE: &str = "/console/{*path}";
     /// Every route above.
-    pub const ALL: &[&str] =
-        &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, VALIDATE, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
+    pub const ALL: &[&str] = &[
+        CAN_SEND,
+        BATCH,
+        SEND_OPTIONS,
+        RULES,
+        RELOAD,
+        RELOADS,
+        VALIDATE,
+        EVENTS,
+        TENANT,
+        HEALTHZ,
+        READYZ,
+        METRICS,
+        OPENAPI,
+        CONSOLE_INDEX,
+        CONSOLE_FILE,
+    ];
+    /// The routes of [`ALL`] that are pages, not the JSON API: they are not
+    /// in `/openapi.json`.
+    pub const NOT_API: &[&str] = &[CONSOLE_INDEX, CONSOLE_FILE];
 
     /// The label of requests no route took.
     pub const UNMATCHED: &str = "unmatched";
@@ -109,6 +132,8 @@ pub fn router(app: AppState) -> Router {
         .route(routes::READYZ, get(ops::readyz))
         .route(routes::METRICS, get(ops::metrics))
         .route(routes::OPENAPI, get(ops::openapi))
+        .route(routes::CONSOLE_INDEX, get(console::index))
+        .route(routes::CONSOLE_FILE, get(console::file))
         .fallback(layers::not_found)
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())

@@ -3,11 +3,11 @@
 //! Replicas behind a load balancer each report their revision here, and
 //! tech support reads a tenant's effective limits with their provenance.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::json;
 use crate::render::TenantView;
@@ -80,22 +80,57 @@ pub async fn rules(State(app): State<AppState>) -> Response {
     json(StatusCode::OK, &body)
 }
 
-/// A tenant's effective settings after layering, each with its provenance.
+/// Query parameters of `GET /v1/tenants/{tenant}`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantQuery {
+    /// The instant (RFC 3339) at which to judge expiring overrides, e.g.
+    /// `2026-12-31T12:00:00Z`; default now. A `+` of an offset is `%2B` in a URL.
+    pub at: Option<String>,
+}
+
+/// The instant of `?at=`, in ms since the epoch; `now` without one. A value
+/// that is not RFC 3339 is a 400 naming the parameter.
+fn at_instant(query: Result<Query<TenantQuery>, QueryRejection>, now: i64) -> Result<i64, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_query(e.body_text()))?;
+    let Some(at) = q.at else { return Ok(now) };
+    match chrono::DateTime::parse_from_rfc3339(&at) {
+        Ok(t) => Ok(t.timestamp_millis()),
+        Err(_) => {
+            // A `+` that was not escaped arrives as a space.
+            let plus = if at.contains(' ') { " (a `+` in a URL must be written `%2B`)" } else { "" };
+            Err(Problem::bad_query(format!(
+                "query parameter `at`: `{}` is not an RFC 3339 instant (e.g. 2026-11-20T09:30:00Z){plus}",
+                truncate(&at, 64)
+            )))
+        }
+    }
+}
+
+/// A tenant's effective settings after layering, each with its provenance,
+/// now or at the instant `?at=`.
 #[utoipa::path(
     get,
     path = "/v1/tenants/{tenant}",
     tag = "rules",
-    params(("tenant" = String, Path, description = "The tenant's name")),
+    params(("tenant" = String, Path, description = "The tenant's name"), TenantQuery),
     responses(
         (status = 200, description = "Effective settings: tenant-wide, per channel, per role", body = TenantView),
+        (status = 400, description = "A query parameter that is not `at`, or an `at` that is not RFC 3339", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn tenant(State(app): State<AppState>, name: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn tenant(
+    State(app): State<AppState>,
+    name: Result<Path<String>, PathRejection>,
+    query: Result<Query<TenantQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     let Path(name) = name.map_err(|e| Problem::http(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let at = at_instant(query, crate::now_ms())?;
     let snap = app.snapshot();
     let engine = &snap.engine;
-    match engine.tenant_view(&name, crate::now_ms()) {
+    match engine.tenant_view(&name, at) {
         Some(body) => Ok(json(StatusCode::OK, &body)),
         None => {
             let hint = did_you_mean(&name, engine.tenants()).map(|h| format!("; {h}")).unwrap_or_default();
