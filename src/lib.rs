@@ -74,6 +74,7 @@
 //! ```
 
 pub mod check;
+pub mod cli;
 pub mod decision;
 pub mod engine;
 pub mod impact;
