@@ -21,6 +21,7 @@ pub mod api;
 pub mod body;
 pub mod config;
 pub mod conn;
+pub mod decision_log;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
