@@ -299,6 +299,12 @@ impl DecisionLog {
         }
     }
 
+    /// Whether entries carry the request body (`--decision-log-body`): a
+    /// handler clones the body into [`Entry::body`] only then.
+    pub fn wants_body(&self) -> bool {
+        self.include_body
+    }
+
     /// Open the file anew before the next line (SIGHUP, after logrotate
     /// moved it). Returns at once; nothing for standard output.
     pub fn reopen(&self) {

@@ -9,7 +9,8 @@
 //! One concern per file: [`config`] (flags), [`conn`] (connections:
 //! deadlines, graceful shutdown), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
-//! errors), [`layers`] (middleware), [`metrics`], [`tenant`] (effective
+//! errors), [`layers`] (middleware), [`metrics`], [`decision_log`] (one JSON
+//! line per decision, written off the request path), [`tenant`] (effective
 //! settings with provenance), [`api`] (handlers), [`openapi`] (generated
 //! document), [`run`] (process: logs, signals, graceful shutdown).
 //!

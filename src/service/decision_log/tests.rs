@@ -55,6 +55,7 @@ fn one_well_formed_line_per_decision_flushed_on_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("decisions.log");
     let log = DecisionLog::open(file_config(&path)).unwrap();
+    assert!(!log.wants_body());
     log.record(entry("r-1", false));
     log.record(entry("r-2", true));
     log.shutdown();
@@ -90,6 +91,7 @@ fn bodies_are_masked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("decisions.log");
     let log = DecisionLog::open(DecisionLogConfig { include_body: true, ..file_config(&path) }).unwrap();
+    assert!(log.wants_body());
     log.record(entry("r-1", false));
     log.shutdown();
     let body = &lines(&path)[0]["body"];
