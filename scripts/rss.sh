@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory and start-up (issue 5): the resident set size of `cansend serve`
+# Memory and start-up: the resident set size of `cansend serve`
 # idle, with the shipped rules and with 10,000 generated tenants (one small
 # file each, as tech support writes them), and how long start-up takes to
 # read, check and compile each set (until the `serving` log line); then,

@@ -4,9 +4,9 @@
 //! rejected by all three, which keep serving the last good revision and
 //! say they are degraded.
 //!
-//! "Within 2 s" is the contract (SPEC §6: changes are applied once
-//! debounced): a deadline polled over HTTP, whose measured figure is in the
-//! assertion message.
+//! "Within 2 s" is the bound for a change to serve on every replica (the
+//! debounce and a reload take a fraction of it): a deadline polled over
+//! HTTP, whose measured figure is in the assertion message.
 
 mod fleet_common;
 
