@@ -153,10 +153,15 @@ impl Writer {
                 Ok(m) => m,
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
-                    self.flush();
                     if self.shared.closed.load(Ordering::Acquire) {
+                        // Entries queued before the log was closed may have
+                        // arrived since the queue looked empty: write them.
+                        while let Ok(m) = rx.try_recv() {
+                            self.handle(m, &mut buf);
+                        }
                         break;
                     }
+                    self.flush();
                     match rx.recv_timeout(IDLE) {
                         Ok(m) => m,
                         Err(RecvTimeoutError::Timeout) => continue,
@@ -164,14 +169,18 @@ impl Writer {
                     }
                 }
             };
-            if self.shared.reopen.swap(false, Ordering::AcqRel) {
-                self.sink.reopen();
-            }
-            if let Msg::Entry(e) = msg {
-                self.write(*e, &mut buf);
-            }
+            self.handle(msg, &mut buf);
         }
         self.flush();
+    }
+
+    fn handle(&mut self, msg: Msg, buf: &mut Vec<u8>) {
+        if self.shared.reopen.swap(false, Ordering::AcqRel) {
+            self.sink.reopen();
+        }
+        if let Msg::Entry(e) = msg {
+            self.write(*e, buf);
+        }
     }
 
     fn flush(&mut self) {
