@@ -20,6 +20,7 @@ ALLOWED = {
     "impact": {"facade", "recent", "render", "request"},
     "reload": {"facade", "rules", "check", "impact", "recent", "text"},
     "service": {"engine", "text", "rules", "request", "render", "facade", "check", "recent", "impact", "reload"},
+    "cli": {"service"},
 }
 USE = re.compile(r"\bcrate::([a-z_][a-z0-9_]*)")
 

@@ -89,6 +89,7 @@
 //! embedding the engine. The map of the crate is `docs/architecture.md`.
 
 pub mod check;
+pub mod cli;
 mod engine;
 mod facade;
 pub mod impact;

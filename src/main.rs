@@ -58,6 +58,8 @@ enum Command {
     },
     /// Serve HTTP API v1 (can-send, batch, send-options, rules, tenants, metrics).
     Serve(cansend::service::ServeArgs),
+    /// Ask replicas what they serve: one line each; exit 1 when they disagree or one is degraded, 2 when one is unreachable.
+    Status(cansend::cli::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Check { dir } => check(dir.as_deref()),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
         Command::Serve(args) => cansend::service::run(args),
+        Command::Status(args) => cansend::cli::status::run(args),
     }
 }
 

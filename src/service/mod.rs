@@ -9,7 +9,8 @@
 //! One concern per file: [`config`] (flags), [`conn`] (connections:
 //! deadlines, graceful shutdown), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
-//! errors), [`layers`] (middleware), [`metrics`], [`api`] (handlers),
+//! errors), [`layers`] (middleware), [`metrics`], [`decision_log`] (one JSON
+//! line per decision, written off the request path), [`api`] (handlers),
 //! [`openapi`] (generated document), [`console`] (the pages built into the
 //! binary), [`run`] (process: logs, signals, graceful shutdown).
 //!
@@ -22,6 +23,7 @@ pub mod body;
 pub mod config;
 pub mod conn;
 pub mod console;
+pub mod decision_log;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;

@@ -46,6 +46,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
         snap.engine.revision().to_owned()
     };
+    if args.decision_log_config().is_some() {
+        tracing::warn!("--decision-log has no effect yet: decisions are not recorded by this build");
+    }
     let state = AppState::with_admin(live.clone(), args.limits(), args.admin());
 
     // The watcher runs on its own thread until the process ends.
