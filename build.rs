@@ -38,10 +38,35 @@ fn table(name: &str, dir: &Path) -> String {
     s
 }
 
+/// The commit being built, for `cansend --version` and `cansend_build_info`:
+/// `CANSEND_COMMIT` when set (a build without a git checkout, such as a
+/// container build, passes it), else `git rev-parse`, else `unknown`.
+fn commit(root: &Path) {
+    println!("cargo:rerun-if-env-changed=CANSEND_COMMIT");
+    let from_env = env::var("CANSEND_COMMIT").ok().filter(|c| !c.trim().is_empty());
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git").args(args).current_dir(root).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = from_env.or_else(|| git(&["rev-parse", "--short=12", "HEAD"])).unwrap_or_else(|| "unknown".into());
+    // Rebuild when HEAD moves: the files git changes when it does.
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+        let dir = root.join(dir);
+        println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
+        if let Some(head) = fs::read_to_string(dir.join("HEAD")).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_owned())) {
+            let common = git(&["rev-parse", "--git-common-dir"]).map_or_else(|| dir.clone(), |c| root.join(c));
+            println!("cargo:rerun-if-changed={}", common.join(&head).display());
+            println!("cargo:rerun-if-changed={}", common.join("packed-refs").display());
+        }
+    }
+    println!("cargo:rustc-env=CANSEND_COMMIT={commit}");
+}
+
 #[expect(clippy::panic, reason = "a build script reports failure by panicking: the build stops with the message")]
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
+    commit(&root);
     let code = table("RULES", &root.join("rules")) + &table("SCHEMAS", &root.join("schemas"));
     if let Err(e) = fs::write(out.join("embedded.rs"), code) {
         panic!("writing embedded.rs: {e}");

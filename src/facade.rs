@@ -44,6 +44,8 @@ use crate::rules::{self, Diagnostic, LoadError, RuleTest, SourceFile};
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
+    /// The rules' revision, shared cheaply with what records decisions.
+    revision: std::sync::Arc<str>,
     warnings: Vec<Diagnostic>,
     tests: Vec<RuleTest>,
 }
@@ -211,12 +213,18 @@ impl Engine {
     /// which overrides are reported as expired or expiring.
     pub(crate) fn load(read: &rules::Read, now: i64) -> Result<Self, LoadError> {
         let compiled = rules::compile(read, now)?;
-        Ok(Self { rules: compiled.rules, warnings: compiled.warnings, tests: compiled.tests })
+        let revision = std::sync::Arc::from(&*compiled.rules.revision);
+        Ok(Self { rules: compiled.rules, revision, warnings: compiled.warnings, tests: compiled.tests })
     }
 
     /// The revision: the content hash of every rule file, `sha256:…`.
     pub fn revision(&self) -> &str {
-        &self.rules.revision
+        &self.revision
+    }
+
+    /// The revision, to keep beside what it decided.
+    pub(crate) fn revision_shared(&self) -> std::sync::Arc<str> {
+        self.revision.clone()
     }
 
     /// What the load had to say that does not stop the rules from serving
@@ -233,6 +241,16 @@ impl Engine {
     /// The tenants, in the order they were declared.
     pub fn tenants(&self) -> impl Iterator<Item = &str> {
         self.catalog().tenants()
+    }
+
+    /// The tenant of a request that names none (the rules' `request_defaults`).
+    pub fn default_tenant(&self) -> &str {
+        self.rules.tenants.name(self.rules.default_tenant)
+    }
+
+    /// The action of a request that names none (the rules' `request_defaults`).
+    pub fn default_action(&self) -> &str {
+        self.rules.actions.name(self.rules.default_action)
     }
 
     /// Every name the rules declare: channels, roles, codes, rules, …
@@ -274,6 +292,11 @@ impl Engine {
     /// each with its provenance; `None` for a tenant the rules do not have.
     pub fn tenant_view(&self, tenant: &str, at: i64) -> Option<TenantView> {
         render::tenant::view(&self.rules, tenant, at)
+    }
+
+    /// Every tenant override that has an expiry, by tenant and setting.
+    pub fn expiring_overrides(&self) -> Vec<render::tenant::Expiry<'_>> {
+        render::tenant::expiries(&self.rules)
     }
 
     /// The compiled rule set, for the rest of the crate.

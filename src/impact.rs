@@ -206,7 +206,7 @@ fn answer(side: &Side<'_>) -> SideAnswer {
 }
 
 /// A request as JSON without the members it left out (`null`s).
-fn without_nulls(v: Json) -> Json {
+pub(crate) fn without_nulls(v: Json) -> Json {
     match v {
         Json::Object(m) => Json::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
         Json::Array(a) => Json::Array(a.into_iter().map(without_nulls).collect()),
@@ -320,7 +320,11 @@ mod tests {
         if let Some(t) = tenant {
             v["tenant"] = serde_json::json!(t);
         }
-        Arc::new(Recorded { request: crate::request::decode(&v).unwrap_or_else(|e| panic!("{e:?}")), now: 1_700_000_000_000 })
+        Arc::new(Recorded {
+            request: crate::request::decode(&v).unwrap_or_else(|e| panic!("{e:?}")),
+            now: 1_700_000_000_000,
+            answered: None,
+        })
     }
 
     #[test]

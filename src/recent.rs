@@ -56,6 +56,21 @@ pub struct Recorded {
     pub request: CanSendRequest,
     /// When it was decided, ms since the epoch.
     pub now: i64,
+    /// Which answer it was, when the service decided it: so "why was this
+    /// refused?" can find it by the answer's `x-request-id`.
+    pub answered: Option<Answered>,
+}
+
+/// The answer a recorded request got: its request id, the revision that
+/// decided and whether it was allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// The `x-request-id` of the answer.
+    pub request_id: Box<str>,
+    /// The revision that decided.
+    pub revision: Arc<str>,
+    /// The decision.
+    pub allowed: bool,
 }
 
 /// The last N decided requests (see the module docs).
@@ -100,6 +115,12 @@ impl Recent {
     /// dropped instead; so is one over [`MAX_REQUEST_BYTES`].
     #[inline]
     pub fn record(&self, request: CanSendRequest, now: i64, size: usize) {
+        self.record_answered(request, now, size, None);
+    }
+
+    /// [`Recent::record`], with the answer it got.
+    #[inline]
+    pub fn record_answered(&self, request: CanSendRequest, now: i64, size: usize, answered: Option<Answered>) {
         let n = self.slots.len() as u64;
         if n == 0 || size > MAX_REQUEST_BYTES {
             return;
@@ -116,9 +137,22 @@ impl Recent {
                 return;
             }
         };
-        let old = guard.replace(Arc::new(Recorded { request, now }));
+        let old = guard.replace(Arc::new(Recorded { request, now, answered }));
         drop(guard);
         drop(old);
+    }
+
+    /// The recorded request whose answer had the id `request_id`, if the
+    /// ring still holds it (a scan of every slot: the admin's path, not
+    /// the decisions').
+    pub fn find(&self, request_id: &str) -> Option<Arc<Recorded>> {
+        self.slots.iter().find_map(|slot| {
+            let entry = match slot.lock() {
+                Ok(g) => g.clone(),
+                Err(p) => p.into_inner().clone(),
+            };
+            entry.filter(|e| e.answered.as_ref().is_some_and(|a| &*a.request_id == request_id))
+        })
     }
 
     /// What the ring holds, oldest first (approximately: writers race with
@@ -168,6 +202,20 @@ mod tests {
         assert_eq!(channels(&r), ["c", "d", "e"]);
         assert_eq!(r.snapshot().iter().map(|e| e.now).collect::<Vec<_>>(), [3, 4, 5]);
         assert_eq!(r.offered(), 5);
+    }
+
+    #[test]
+    fn a_request_is_found_by_the_id_of_its_answer() {
+        let r = Recent::new(3);
+        let answered = |id: &str| Some(Answered { request_id: id.into(), revision: "sha256:x".into(), allowed: false });
+        r.record_answered(req("a"), 1, 100, answered("id-a"));
+        r.record(req("b"), 2, 100);
+        r.record_answered(req("c"), 3, 100, answered("id-c"));
+        assert_eq!(r.find("id-c").map(|e| e.request.channel.clone()).as_deref(), Some("c"));
+        assert_eq!(r.find("id-a").map(|e| e.now), Some(1));
+        assert!(r.find("id-b").is_none() && r.find("").is_none());
+        r.record(req("d"), 4, 100);
+        assert!(r.find("id-a").is_none(), "pushed out of the ring");
     }
 
     #[test]

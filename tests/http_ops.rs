@@ -172,14 +172,18 @@ async fn openapi_lists_every_route() {
         ("/readyz", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
+        ("/v1/decisions/{request_id}", "get"),
     ];
     for (path, method) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the document");
     }
+    // A decision to look up by its request id.
+    let decided = s.post("/v1/can-send", &json!({"sender": {"role": "agent"}, "client": {"status": "new", "phone": "+1"}, "channel": "whatsapp", "message": {"text": "hi"}})).await;
+    let request_id = decided.request_id.clone().expect("a request id");
     assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(routes.len()), "a route in the document that is not served");
     // Every documented route is served (not a 404).
     for (path, method) in routes {
-        let url = format!("{}{}", s.base, path.replace("{tenant}", "default"));
+        let url = format!("{}{}", s.base, path.replace("{tenant}", "default").replace("{request_id}", &request_id));
         if path == "/v1/rules/events" {
             // An endless stream: look at its head only.
             let res = s.client.get(url).send().await.expect("the server answers");

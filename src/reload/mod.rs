@@ -142,12 +142,19 @@ pub struct Counters {
 /// How many reloads `/v1/rules/reloads` remembers.
 pub const HISTORY: usize = 100;
 
+/// How many replaced revisions are kept loaded, so that a recent decision
+/// of theirs can still be explained (`GET /v1/decisions/{id}`). Each is a
+/// whole compiled rule set: few, so that reload churn cannot grow memory.
+pub const RETIRED: usize = 2;
+
 /// The live rule set of a running service.
 pub struct Live {
     source: RuleSource,
     current: ArcSwap<Snapshot>,
     last_error: Mutex<Option<Rejected>>,
     history: Mutex<VecDeque<ReloadRecord>>,
+    /// The last [`RETIRED`] revisions replaced, newest last.
+    retired: Mutex<VecDeque<Arc<Snapshot>>>,
     reloading: Mutex<()>,
     events: tokio::sync::broadcast::Sender<ReloadRecord>,
     recent: Recent,
@@ -176,6 +183,7 @@ impl Live {
             current: ArcSwap::from_pointee(snapshot),
             last_error: Mutex::new(None),
             history: Mutex::new(VecDeque::new()),
+            retired: Mutex::new(VecDeque::new()),
             reloading: Mutex::new(()),
             events,
             recent: Recent::new(replay_capacity),
@@ -196,6 +204,17 @@ impl Live {
     /// The snapshot serving now. Keep the `Arc` for the whole request.
     pub fn current(&self) -> Arc<Snapshot> {
         self.current.load_full()
+    }
+
+    /// The snapshot of `revision`: the one serving, or one of the last
+    /// [`RETIRED`] it replaced.
+    pub fn snapshot_of(&self, revision: &str) -> Option<Arc<Snapshot>> {
+        let current = self.current();
+        if current.engine.revision() == revision {
+            return Some(current);
+        }
+        let retired = self.retired.lock().ok()?;
+        retired.iter().rev().find(|s| s.engine.revision() == revision).cloned()
     }
 
     /// The newest files' errors, when they failed to load.
@@ -246,6 +265,12 @@ impl Live {
                     let revision = next.engine.revision().to_owned();
                     let next = Arc::new(next);
                     self.current.store(next.clone());
+                    if let Ok(mut retired) = self.retired.lock() {
+                        if retired.len() >= RETIRED {
+                            retired.pop_front();
+                        }
+                        retired.push_back(current.clone());
+                    }
                     if let Ok(mut e) = self.last_error.lock() {
                         *e = None;
                     }

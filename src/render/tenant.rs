@@ -191,6 +191,46 @@ impl Viewer<'_> {
     }
 }
 
+/// A tenant override that expires: which tenant, which setting
+/// (`channels.email.max_file_size`), and when (ms since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry<'e> {
+    /// The tenant.
+    pub tenant: &'e str,
+    /// The setting, as a tenant file names it: `settings.NAME`,
+    /// `channels.CHANNEL.NAME` or `roles.ROLE.NAME`.
+    pub setting: String,
+    /// The first instant the default applies again.
+    pub until: i64,
+}
+
+/// Every override of every tenant of `rs` that has an expiry.
+pub fn expiries(rs: &RuleSet) -> Vec<Expiry<'_>> {
+    let mut out = Vec::new();
+    for t in &rs.tenant_data {
+        for key in t.overrides.keys() {
+            let (setting, slot) = match *key {
+                SettingKey::Tenant(i) => {
+                    (rs.tenant_settings.get(i as usize).map(|d| format!("settings.{}", d.name)), t.tenant.get(i as usize))
+                }
+                SettingKey::Channel(c, i) => (
+                    rs.channel_settings.get(i as usize).map(|d| format!("channels.{}.{}", rs.channels.name(c), d.name)),
+                    t.channel.get((c as usize).saturating_mul(rs.channel_settings.len()).saturating_add(i as usize)),
+                ),
+                SettingKey::Role(r, i) => (
+                    rs.role_settings.get(i as usize).map(|d| format!("roles.{}.{}", rs.roles.name(r), d.name)),
+                    t.role.get((r as usize).saturating_mul(rs.role_settings.len()).saturating_add(i as usize)),
+                ),
+            };
+            if let (Some(setting), Some(Slot::Expiring(e))) = (setting, slot) {
+                out.push(Expiry { tenant: &t.name, setting, until: e.until });
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.tenant, &a.setting).cmp(&(b.tenant, &b.setting)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +271,18 @@ mod tests {
     fn unknown_tenant_is_none() {
         let Some(rs) = builtin() else { panic!("built-in rules load") };
         assert!(view(&rs, "nope", NOW).is_none());
+    }
+
+    #[test]
+    fn expiring_overrides_are_listed_with_their_instant() {
+        let mut files = crate::rules::source::builtin();
+        let Some(f) = files.iter_mut().find(|f| f.path == "tenants/demo-tags.yaml") else { panic!("demo-tags is built in") };
+        f.text.push_str("channels:\n  email:\n    max_file_size: { value: 10 MB, ticket: SUP-7, expires: 2026-01-31 }\n");
+        let Ok(engine) = crate::Engine::from_sources(&files) else { panic!("loads") };
+        let list = expiries(engine.rules());
+        let until = chrono::DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z").map(|d| d.timestamp_millis()).unwrap_or(0);
+        assert_eq!(list, [Expiry { tenant: "demo-tags", setting: "channels.email.max_file_size".into(), until }]);
+        assert!(expiries(&builtin().unwrap_or_else(|| panic!("loads"))).is_empty(), "the shipped overrides do not expire");
     }
 
     #[test]

@@ -49,29 +49,32 @@ pub struct ServeArgs {
     /// They are client data: held in memory only, shown to admins only.
     #[arg(long, env = "CANSEND_REPLAY_CAPACITY", default_value_t = crate::recent::DEFAULT_CAPACITY, value_parser = parse_replay_capacity)]
     pub replay_capacity: usize,
-    // The decision-log flags are hidden until the handlers record into the
-    // log (`cansend serve` warns that they have no effect yet).
+    /// `/readyz` answers 503 until this revision (`sha256:…`) serves: a
+    /// rollout holds a replica out of the load balancer until it has taken
+    /// up the rules it was started for.
+    #[arg(long, env = "CANSEND_EXPECT_REVISION", value_name = "REVISION")]
+    pub expect_revision: Option<String>,
     /// Write one JSON line per decision to this file (`-`: standard
     /// output): denied decisions always, allowed ones sampled. The file is
     /// appended to, rotated by `--decision-log-max-size`, reopened on SIGHUP.
-    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG", value_name = "PATH")]
+    #[arg(long, env = "CANSEND_DECISION_LOG", value_name = "PATH")]
     pub decision_log: Option<PathBuf>,
     /// Include the request body in each line, masked by `--decision-log-mask`.
     /// The variable takes `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
-    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_BODY", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = "CANSEND_DECISION_LOG_BODY", value_parser = clap::builder::BoolishValueParser::new())]
     pub decision_log_body: bool,
     /// JSON pointers of the body replaced by "***", comma-separated; a `*`
     /// segment matches every element or member (`/message/attachments/*/name`).
     /// An empty value masks nothing.
-    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_MASK", default_value = DEFAULT_MASK, value_parser = parse_mask, value_name = "POINTERS")]
+    #[arg(long, env = "CANSEND_DECISION_LOG_MASK", default_value = DEFAULT_MASK, value_parser = parse_mask, value_name = "POINTERS")]
     pub decision_log_mask: Mask,
     /// Fraction of allowed decisions logged, 0 … 1, by a hash of the request
     /// id (the same ids on every replica); denied ones are always logged.
-    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_SAMPLE_ALLOWED", default_value_t = 1.0, value_parser = parse_fraction, value_name = "FRACTION")]
+    #[arg(long, env = "CANSEND_DECISION_LOG_SAMPLE_ALLOWED", default_value_t = 1.0, value_parser = parse_fraction, value_name = "FRACTION")]
     pub decision_log_sample_allowed: f64,
     /// Rotate the decision log to `PATH.1` before it passes this size
     /// (`100MB`, `1GiB`); without it the file grows (use logrotate).
-    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_MAX_SIZE", value_parser = parse_log_size, value_name = "SIZE")]
+    #[arg(long, env = "CANSEND_DECISION_LOG_MAX_SIZE", value_parser = parse_log_size, value_name = "SIZE")]
     pub decision_log_max_size: Option<u64>,
 }
 
@@ -87,6 +90,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("debounce", &self.debounce)
             .field("poll_interval", &self.poll_interval)
             .field("replay_capacity", &self.replay_capacity)
+            .field("expect_revision", &self.expect_revision)
             .field("decision_log", &self.decision_log)
             .field("decision_log_body", &self.decision_log_body)
             .field("decision_log_mask", &self.decision_log_mask)

@@ -8,7 +8,9 @@
 //!    produced with a plain body (405, 413, 408, a caught panic's 500) is
 //!    rewritten as an RFC 9457 problem, its headers kept;
 //! 4. [`track`] — request count and latency by route template and status;
-//! 5. panic guard (a 500, never a dropped connection), body limit.
+//! 5. [`query_guard`] — a query parameter the route does not take is a 400
+//!    naming it, on every route (a typo must never be ignored);
+//! 6. panic guard (a 500, never a dropped connection), body limit.
 //!
 //! The timeout of slow bodies is where the body is read
 //! ([`super::body::bytes`]), not a layer: a layer would start a timer for
@@ -48,6 +50,34 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
     let res = next.run(req).await;
     app.metrics().request(route, method, res.status().as_u16(), start.elapsed());
     res
+}
+
+/// Refuse a query parameter the matched route does not take (see
+/// [`super::routes::params`]): `400`, naming it, pointed at as
+/// `/query/NAME`. The values of the parameters a route takes are the
+/// handler's to check.
+pub async fn query_guard(req: Request, next: Next) -> Response {
+    if let (Some(q), Some(route)) = (req.uri().query(), req.extensions().get::<MatchedPath>()) {
+        let takes = super::routes::params(route.as_str());
+        let keys: Vec<(String, String)> = serde_urlencoded::from_str(q).unwrap_or_default();
+        let unknown: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).filter(|k| !takes.contains(k)).collect();
+        if !unknown.is_empty() {
+            let takes_text = match takes {
+                [] => "this route takes no query parameter".to_owned(),
+                some => format!("this route takes {}", some.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
+            };
+            let errors = unknown
+                .iter()
+                .map(|k| crate::request::FieldError {
+                    pointer: crate::text::pointer::join("/query", truncate(k, 64)),
+                    message: format!("unknown query parameter `{}`; {takes_text}", truncate(k, 64)),
+                })
+                .collect::<Vec<_>>();
+            let detail = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            return Problem { errors, ..Problem::bad_query(detail) }.into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Request ids for requests that come without one: UUID-shaped (version 4

@@ -47,7 +47,7 @@ pub use config::ServeArgs;
 pub use run::run;
 pub use state::{Admin, AppState, Limits};
 
-use api::{decide, ops, options, reload, rules, validate};
+use api::{decide, decisions, ops, options, reload, rules, validate};
 
 /// The route templates of API v1 (also the `route` label of metrics).
 pub mod routes {
@@ -77,6 +77,8 @@ pub mod routes {
     pub const METRICS: &str = "/metrics";
     /// This API's OpenAPI document.
     pub const OPENAPI: &str = "/openapi.json";
+    /// A recent decision by its request id, explained (admin).
+    pub const DECISION: &str = "/v1/decisions/{request_id}";
     /// The console's page.
     pub const CONSOLE_INDEX: &str = "/";
     /// The console's other files.
@@ -96,12 +98,23 @@ pub mod routes {
         READYZ,
         METRICS,
         OPENAPI,
+        DECISION,
         CONSOLE_INDEX,
         CONSOLE_FILE,
     ];
     /// The routes of [`ALL`] that are pages, not the JSON API: they are not
     /// in `/openapi.json`.
     pub const NOT_API: &[&str] = &[CONSOLE_INDEX, CONSOLE_FILE];
+
+    /// The query parameters a route takes; any other is a 400.
+    pub fn params(route: &str) -> &'static [&'static str] {
+        match route {
+            CAN_SEND | BATCH => &["explain"],
+            TENANT => &["at"],
+            READYZ => &["revision"],
+            _ => &[],
+        }
+    }
 
     /// The label of requests no route took.
     pub const UNMATCHED: &str = "unmatched";
@@ -130,6 +143,7 @@ pub fn router(app: AppState) -> Router {
         .route(routes::VALIDATE, post(validate::validate))
         .route(routes::EVENTS, get(reload::events))
         .route(routes::TENANT, get(rules::tenant))
+        .route(routes::DECISION, get(decisions::decision))
         .route(routes::HEALTHZ, get(ops::healthz))
         .route(routes::READYZ, get(ops::readyz))
         .route(routes::METRICS, get(ops::metrics))
@@ -140,6 +154,7 @@ pub fn router(app: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(layers::query_guard))
         .layer(from_fn_with_state(app.clone(), layers::track))
         .layer(
             ServiceBuilder::new()

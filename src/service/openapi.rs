@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::api::{decide, ops, options, reload, rules, validate};
+use super::api::{decide, decisions, ops, options, reload, rules, validate};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ use super::api::{decide, ops, options, reload, rules, validate};
         reload::reloads,
         validate::validate,
         reload::events,
+        decisions::decision,
         ops::healthz,
         ops::readyz,
         ops::metrics,

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 use super::config::ServeArgs;
-use super::state::AppState;
+use super::decision_log::DecisionLog;
+use super::state::{AppState, Operations};
 use crate::reload::watch;
 use crate::reload::{Live, RuleSource};
 
@@ -46,10 +47,19 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
         snap.engine.revision().to_owned()
     };
-    if args.decision_log_config().is_some() {
-        tracing::warn!("--decision-log has no effect yet: decisions are not recorded by this build");
-    }
-    let state = AppState::with_admin(live.clone(), args.limits(), args.admin());
+    let decision_log = match args.decision_log_config().map(DecisionLog::open).transpose() {
+        Ok(log) => log.map(Arc::new),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ops = Operations {
+        decision_log: decision_log.clone(),
+        expect_revision: args.expect_revision.clone(),
+        mask: args.decision_log_mask.clone(),
+    };
+    let state = AppState::with_operations(live.clone(), args.limits(), args.admin(), ops);
 
     // The watcher runs on its own thread until the process ends.
     let _watcher = match (live.source(), args.no_watch) {
@@ -83,8 +93,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
         tracing::info!(%addr, %revision, rules = %source, replay_capacity = args.replay_capacity, "serving");
-        tokio::spawn(reload_on_sighup(live));
-        match super::serve(listener, state, shutdown_signal()).await {
+        tokio::spawn(on_sighup(live, decision_log.clone()));
+        let served = super::serve(listener, state, shutdown_signal()).await;
+        if let Some(log) = &decision_log {
+            // Whatever was decided is written before the process ends.
+            let log = log.clone();
+            let _ = tokio::task::spawn_blocking(move || log.shutdown()).await;
+        }
+        match served {
             Ok(()) => {
                 tracing::info!("stopped");
                 ExitCode::SUCCESS
@@ -99,6 +115,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 /// Reload the rules on every SIGHUP, off the async threads.
 pub async fn reload_on_sighup(live: Arc<Live>) {
+    on_sighup(live, None).await;
+}
+
+/// On every SIGHUP: reopen the decision log (after logrotate moved it) and
+/// reload the rules, off the async threads.
+pub async fn on_sighup(live: Arc<Live>, decision_log: Option<Arc<DecisionLog>>) {
     #[cfg(unix)]
     {
         let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
@@ -109,6 +131,9 @@ pub async fn reload_on_sighup(live: Arc<Live>) {
             }
         };
         while hup.recv().await.is_some() {
+            if let Some(log) = &decision_log {
+                log.reopen();
+            }
             tracing::info!("SIGHUP: reloading the rules");
             let live = live.clone();
             if let Err(e) = tokio::task::spawn_blocking(move || live.reload("signal")).await {
@@ -117,7 +142,7 @@ pub async fn reload_on_sighup(live: Arc<Live>) {
         }
     }
     #[cfg(not(unix))]
-    let _ = live;
+    let _ = (live, decision_log);
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::decision_log::{DEFAULT_MASK, DecisionLog, Mask, parse_mask};
 use super::metrics::Metrics;
 use crate::reload::{Live, Snapshot};
 
@@ -29,6 +30,25 @@ impl Default for Limits {
     }
 }
 
+/// What operating a fleet adds to a replica: the decision log, the
+/// revision readiness waits for, and what decision lookups mask.
+#[derive(Clone)]
+pub struct Operations {
+    /// Where decisions are logged (`--decision-log`), if anywhere.
+    pub decision_log: Option<Arc<DecisionLog>>,
+    /// `/readyz` fails until this revision serves (`--expect-revision`).
+    pub expect_revision: Option<String>,
+    /// The pointers `GET /v1/decisions/{id}` masks in the request it shows
+    /// (unless the caller is an admin with a token): `--decision-log-mask`.
+    pub mask: Mask,
+}
+
+impl Default for Operations {
+    fn default() -> Self {
+        Self { decision_log: None, expect_revision: None, mask: parse_mask(DEFAULT_MASK).unwrap_or_default() }
+    }
+}
+
 /// Most requests in one `POST /v1/can-send/batch`.
 pub const MAX_BATCH: usize = 1000;
 
@@ -43,6 +63,7 @@ struct Shared {
     limits: Limits,
     metrics: Metrics,
     admin: Admin,
+    ops: Operations,
     /// Flips to `true` when the server begins to shut down, so that
     /// long-lived answers (event streams) end and shutdown can complete.
     stopping: tokio::sync::watch::Sender<bool>,
@@ -79,10 +100,21 @@ impl AppState {
 
     /// State serving the rules of `live`, with admin access as `admin`.
     pub fn with_admin(live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
-        let metrics = Metrics::new(live.clone());
+        Self::with_operations(live, limits, admin, Operations::default())
+    }
+
+    /// State serving the rules of `live`, with admin access as `admin` and
+    /// the fleet's operations as `ops`.
+    pub fn with_operations(live: Arc<Live>, limits: Limits, admin: Admin, ops: Operations) -> Self {
+        let metrics = Metrics::new(live.clone(), ops.decision_log.clone());
         let (stopping, _) = tokio::sync::watch::channel(false);
         let validating = Arc::new(tokio::sync::Semaphore::new(1));
-        Self { inner: Arc::new(Shared { live, limits, metrics, admin, stopping, validating }) }
+        Self { inner: Arc::new(Shared { live, limits, metrics, admin, ops, stopping, validating }) }
+    }
+
+    /// The fleet's operations: decision log, expected revision, mask.
+    pub fn operations(&self) -> &Operations {
+        &self.inner.ops
     }
 
     /// Who may call the admin endpoints.

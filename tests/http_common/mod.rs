@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cansend::reload::{Live, RuleSource};
+use cansend::service::state::Operations;
 use cansend::service::{self, Admin, AppState, Limits};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -75,10 +76,16 @@ impl Server {
     /// [`Server::start_live`] listening on `listen` (`0.0.0.0:0` to be
     /// reached on a non-loopback address too); `base` is on loopback.
     pub async fn start_live_on(listen: &str, live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
+        Self::start_operated(listen, live, limits, admin, Operations::default()).await
+    }
+
+    /// [`Server::start_live_on`] with the fleet's operations (decision log,
+    /// expected revision, lookup mask).
+    pub async fn start_operated(listen: &str, live: Arc<Live>, limits: Limits, admin: Admin, ops: Operations) -> Self {
         let listener = tokio::net::TcpListener::bind(listen).await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::with_admin(live.clone(), limits, admin);
+        let state = AppState::with_operations(live.clone(), limits, admin, ops);
         let handle = tokio::spawn(service::serve(listener, state, async move {
             let _ = rx.await;
         }));

@@ -9,20 +9,30 @@
 //!
 //! Every request (and batch item) that was decided is then moved into the
 //! ring of recent requests ([`crate::recent`]) — a move, not a copy, and
-//! never a wait — for replay when the rules change.
+//! never a wait — for replay when the rules change and for "why was this
+//! refused?" (`GET /v1/decisions/{request_id}`), and handed to the decision
+//! log when there is one (a queue; never a wait either). A batch item is
+//! known as `<request id>:<index>`. Every answer carries the revision that
+//! decided in `x-cansend-revision`, so a caching caller needs no body.
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::json;
 use crate::facade::Engine;
+use crate::recent::Answered;
 use crate::render::Answer;
 use crate::request::{self, CanSendRequest, FieldError, RequestError};
 use crate::service::body;
+use crate::service::decision_log::Entry;
+use crate::service::layers::REQUEST_ID;
 use crate::service::problem::Problem;
 use crate::service::state::{AppState, MAX_BATCH};
 
@@ -95,6 +105,55 @@ fn item<'e>(app: &AppState, i: usize, result: Result<Answer<'e>, RequestError>) 
     }
 }
 
+/// The header that carries the revision that decided.
+pub const REVISION_HEADER: &str = "x-cansend-revision";
+
+/// The `x-request-id` the request got (set by the request-id layer).
+fn request_id(req: &Request) -> Box<str> {
+    req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().into()
+}
+
+/// What is kept of one decision once it is answered: the request in the
+/// ring (with the id of its answer), the entry in the decision log.
+struct Keep<'a> {
+    app: &'a AppState,
+    engine: &'a Engine,
+    revision: Arc<str>,
+    now: i64,
+    start: Instant,
+}
+
+impl Keep<'_> {
+    fn decided(&self, r: CanSendRequest, answer: &Answer<'_>, id: Box<str>, size: usize) {
+        if let Some(log) = &self.app.operations().decision_log {
+            let body = log.wants_body().then(|| serde_json::to_value(&r).ok().map(crate::impact::without_nulls)).flatten();
+            log.record(Entry {
+                request_id: id.to_string(),
+                tenant: answer.tenant.to_owned(),
+                channel: r.channel.clone(),
+                role: r.sender.role.clone(),
+                action: r.action.clone().unwrap_or_else(|| self.engine.default_action().to_owned()),
+                allowed: answer.allowed,
+                codes: answer.violations.iter().map(|v| v.code.to_owned()).collect(),
+                rules: answer.violations.iter().map(|v| v.rule.to_owned()).collect(),
+                revision: answer.revision.to_owned(),
+                latency_us: u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX),
+                body,
+            });
+        }
+        let answered = Answered { request_id: id, revision: self.revision.clone(), allowed: answer.allowed };
+        self.app.live().recent().record_answered(r, self.now, size, Some(answered));
+    }
+}
+
+/// `res` with the revision that decided.
+fn with_revision(mut res: Response, revision: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(revision) {
+        res.headers_mut().insert(REVISION_HEADER, v);
+    }
+    res
+}
+
 /// A batch body decoded in one go by the fast path.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,15 +181,19 @@ pub async fn can_send(
     query: Result<Query<DecideQuery>, QueryRejection>,
     req: Request,
 ) -> Result<Response, Problem> {
+    let start = Instant::now();
     let explain = explain(query)?;
+    let id = request_id(&req);
     let bytes = body::bytes(req, &app.limits()).await?;
     let r = CanSendRequest::from_slice(&bytes)?;
     let snap = app.snapshot();
+    let engine = &snap.engine;
     let now = crate::now_ms();
-    let answer = snap.engine.decide_with(&r, now, explain)?;
+    let answer = engine.decide_with(&r, now, explain)?;
     app.metrics().decision(answer.allowed);
-    let res = json(StatusCode::OK, &answer);
-    app.live().recent().record(r, now, bytes.len());
+    let res = with_revision(json(StatusCode::OK, &answer), engine.revision());
+    let keep = Keep { app: &app, engine, revision: engine.revision_shared(), now, start };
+    keep.decided(r, &answer, id, bytes.len());
     Ok(res)
 }
 
@@ -154,7 +217,9 @@ pub async fn batch(
     query: Result<Query<DecideQuery>, QueryRejection>,
     req: Request,
 ) -> Result<Response, Problem> {
+    let start = Instant::now();
     let explain = explain(query)?;
+    let id = request_id(&req);
     let bytes = body::bytes(req, &app.limits()).await?;
     let too_many = |n: usize| {
         Problem::invalid(vec![FieldError {
@@ -164,7 +229,9 @@ pub async fn batch(
     };
     let snap = app.snapshot();
     let engine: &Engine = &snap.engine;
-    let (now, recent) = (crate::now_ms(), app.live().recent());
+    let now = crate::now_ms();
+    let keep = Keep { app: &app, engine, revision: engine.revision_shared(), now, start };
+    let item_id = |i: usize| -> Box<str> { format!("{id}:{i}").into() };
     let answer = |i: usize, result| item(&app, i, result);
     // Fast path when every item has the right shape; else item by item.
     let decisions: Vec<BatchItem> = match request::json::decode_fast::<FastBatch>(&bytes) {
@@ -178,12 +245,10 @@ pub async fn batch(
                 .enumerate()
                 .map(|(i, request::strict::Obj(r))| {
                     let result = engine.decide_with(&r, now, explain);
-                    let decided = result.is_ok();
-                    let item = answer(i, result);
-                    if decided {
-                        recent.record(r, now, size);
+                    if let Ok(a) = &result {
+                        keep.decided(r, a, item_id(i), size);
                     }
-                    item
+                    answer(i, result)
                 })
                 .collect()
         }
@@ -200,11 +265,10 @@ pub async fn batch(
                 match CanSendRequest::from_json(item) {
                     Ok(r) => {
                         let result = engine.decide_with(&r, now, explain);
-                        let decided = result.is_ok();
-                        decisions.push(answer(i, result));
-                        if decided {
-                            recent.record(r, now, size);
+                        if let Ok(a) = &result {
+                            keep.decided(r, a, item_id(i), size);
                         }
+                        decisions.push(answer(i, result));
                     }
                     Err(e) => decisions.push(answer(i, Err(e))),
                 }
@@ -212,5 +276,5 @@ pub async fn batch(
             decisions
         }
     };
-    Ok(json(StatusCode::OK, &BatchBody { decisions, revision: engine.revision() }))
+    Ok(with_revision(json(StatusCode::OK, &BatchBody { decisions, revision: engine.revision() }), engine.revision()))
 }

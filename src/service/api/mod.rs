@@ -4,6 +4,7 @@
 //! the code that serves.
 
 pub mod decide;
+pub mod decisions;
 pub mod ops;
 pub mod options;
 pub mod reload;

@@ -1,14 +1,16 @@
 //! Operations: liveness, readiness, metrics and the API description.
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::OpenApi as _;
 
 use super::json;
 use crate::service::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 use crate::service::openapi::ApiDoc;
+use crate::service::problem::Problem;
 use crate::service::state::AppState;
 
 /// The answer of `/healthz` and `/readyz`.
@@ -36,14 +38,43 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
     )
 }
 
+/// Query parameters of `/readyz`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadyQuery {
+    /// Ready only once this revision serves (`sha256:…`): a rollout step or
+    /// a CI job waits on it (`503` until then).
+    pub revision: Option<String>,
+}
+
 /// Readiness: a rule set is loaded and decisions are served. (The service
 /// only starts listening once its rules loaded, and a failed reload keeps
 /// the previous set, so a listening service is ready.) When the newest
 /// files failed to load it stays ready — taking replicas out of the load
 /// balancer for a typo would turn a rule mistake into an outage — and says
 /// `degraded`.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = StatusBody)))]
-pub async fn readyz(State(app): State<AppState>) -> Response {
+///
+/// Gated on a revision — `?revision=sha256:…`, or `--expect-revision` for
+/// every probe — it answers `503` (a problem with `revision` serving and
+/// `expected_revision`) until that revision serves: a rollout can wait for
+/// every replica to take up new rules.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    params(ReadyQuery),
+    responses(
+        (status = 200, description = "Ready (and serving the revision asked for, if any)", body = StatusBody),
+        (status = 400, description = "A query parameter other than `revision`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not serving the revision asked for (or `--expect-revision`) yet: a problem with `revision` and `expected_revision`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn readyz(State(app): State<AppState>, query: Result<Query<ReadyQuery>, QueryRejection>) -> Response {
+    let Query(q) = match query {
+        Ok(q) => q,
+        Err(e) => return Problem::bad_query(e.body_text()).into_response(),
+    };
     let revision = app.snapshot().engine.revision().to_owned();
     let (degraded, reason) = match app.live().last_error() {
         None => (false, None),
@@ -52,6 +83,20 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
             (true, Some(format!("the rule files of revision {} did not load{first}", r.revision)))
         }
     };
+    let wanted = q.revision.as_deref().or(app.operations().expect_revision.as_deref());
+    if let Some(wanted) = wanted.filter(|w| *w != revision) {
+        let why = match &reason {
+            Some(r) => format!("serving {revision}, not {wanted} yet; {r}"),
+            None => format!("serving {revision}, not {wanted} yet"),
+        };
+        // A problem like every error, with what a rollout script reads.
+        let members = [
+            ("revision", serde_json::json!(revision)),
+            ("expected_revision", serde_json::json!(wanted)),
+            ("degraded", serde_json::json!(degraded)),
+        ];
+        return Problem::http(StatusCode::SERVICE_UNAVAILABLE, why).with_members(members);
+    }
     json(StatusCode::OK, &StatusBody { status: "ready".into(), revision, degraded: Some(degraded), reason })
 }
 

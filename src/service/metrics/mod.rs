@@ -33,7 +33,11 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use crate::reload::Live;
+use crate::service::decision_log::DecisionLog;
 
+mod fleet;
+
+pub use fleet::{COMMIT, VERSION};
 pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds of the latency buckets, in seconds: 100 µs × 4ⁿ, up to
@@ -210,9 +214,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The service's metrics; the rule-set families are read from `live`.
-    pub fn new(live: Arc<Live>) -> Self {
-        let mut registry = Registry::with_prefix("cansend");
+    /// The service's metrics; the rule-set families are read from `live`,
+    /// the decision log's from `decision_log`.
+    pub fn new(live: Arc<Live>, decision_log: Option<Arc<DecisionLog>>) -> Self {
+        let mut root = Registry::default();
+        root.register_collector(Box::new(fleet::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("cansend");
+        registry.register_collector(Box::new(fleet::FleetCollector { live: live.clone(), decision_log }));
         let requests = Family::<RequestLabels, Counter>::default();
         let latency_family = Family::<RouteLabels, LatencyHistogram>::default();
         let decisions = Family::<DecisionLabels, Counter>::default();
@@ -231,7 +239,7 @@ impl Metrics {
         let request_counters = (0..n).map(|_| OnceLock::new()).collect();
         let allowed = decisions.get_or_create_owned(&DecisionLabels { result: "allowed" });
         let denied = decisions.get_or_create_owned(&DecisionLabels { result: "denied" });
-        Self { registry, requests, request_counters, latency, allowed, denied }
+        Self { registry: root, requests, request_counters, latency, allowed, denied }
     }
 
     /// Count one answered request: `route` indexes [`super::routes::ALL`]
@@ -283,7 +291,7 @@ mod tests {
             Ok(l) => Arc::new(l),
             Err(e) => panic!("{e}"),
         };
-        let m = Metrics::new(live.clone());
+        let m = Metrics::new(live.clone(), None);
         m.request(0, 1, 200, Duration::from_millis(2));
         m.request(0, 1, 599, Duration::from_millis(3));
         m.request(usize::MAX, usize::MAX, 200, Duration::from_secs(9));
@@ -316,5 +324,10 @@ mod tests {
         assert!(text.contains("cansend_replay_capacity 1000"), "{text}");
         assert!(text.contains("cansend_replay_recorded_total 0"), "{text}");
         assert!(text.contains("cansend_replay_skipped_total 0"), "{text}");
+        assert!(text.contains(&format!(r#"cansend_build_info{{version="{VERSION}",commit="{COMMIT}"}} 1"#)), "{text}");
+        #[cfg(target_os = "linux")]
+        for family in ["process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds ", "process_start_time_seconds "] {
+            assert!(text.contains(family), "{family}: {text}");
+        }
     }
 }
