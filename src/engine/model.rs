@@ -421,9 +421,46 @@ pub struct RuleSet {
     /// Texts of condition leaves and the type of the field each reads, for explanations.
     pub texts: Vec<LeafText>,
     pub tests: Vec<RuleTest>,
+    /// Where names were declared, the defaults before tenants and the
+    /// findings authors accepted: for static analysis, never evaluation.
+    pub declared: Declared,
     /// The rules folded per channel (see [`super::plan`]); built last, from
     /// everything above.
     pub plans: super::plan::Plans,
+}
+
+/// What the static analysis of `cansend check` reads beyond what
+/// evaluation does: where each code, attribute and setting was declared,
+/// the findings the authors accepted on each (`allow_findings:`), and the
+/// defaults as they were before any tenant's override.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    /// By code index.
+    pub codes: Vec<Declaration>,
+    /// By attribute index.
+    pub client_attrs: Vec<Declaration>,
+    pub sender_attrs: Vec<Declaration>,
+    /// By setting index, per level.
+    pub tenant_settings: Vec<Declaration>,
+    pub channel_settings: Vec<Declaration>,
+    pub role_settings: Vec<Declaration>,
+    /// `allow_findings` of each rule and exception, by index.
+    pub rules: Vec<Box<[Box<str>]>>,
+    pub exceptions: Vec<Box<[Box<str>]>>,
+    /// `allow_findings` of tenant overrides, by tenant index and setting.
+    pub overrides: HashMap<(u32, SettingKey), Box<[Box<str>]>>,
+    /// The defaults before tenants, laid out as in [`Tenant`]: `tenant`
+    /// by setting, `channel` as `[channel * n + setting]`, `role` alike.
+    pub tenant_defaults: Box<[Value]>,
+    pub channel_defaults: Box<[Value]>,
+    pub role_defaults: Box<[Value]>,
+}
+
+/// Where a name was declared, and the findings accepted about it.
+#[derive(Debug, Clone, Default)]
+pub struct Declaration {
+    pub origin: Origin,
+    pub allow_findings: Box<[Box<str>]>,
 }
 
 impl RuleSet {
@@ -475,6 +512,7 @@ impl RuleSet {
             tenant_data: Vec::new(),
             texts: Vec::new(),
             tests: Vec::new(),
+            declared: Declared::default(),
             plans: super::plan::Plans::default(),
         }
     }

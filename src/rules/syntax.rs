@@ -56,6 +56,9 @@ pub struct CodeDecl {
     pub message: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -74,6 +77,9 @@ pub struct AttributeDecl {
     pub ty: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +126,9 @@ pub struct SettingDecl {
     /// may never exceed, for any tenant, channel or role, at any instant.
     #[serde(default)]
     pub at_most: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 /// Which settings feed the fields of `POST /v1/send-options`.
@@ -202,6 +211,9 @@ pub struct OverrideDecl {
     pub expires: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
