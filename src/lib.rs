@@ -73,6 +73,7 @@
 //! assert!(answer.allowed, "{:?}", answer.violations);
 //! ```
 
+pub mod analysis;
 pub mod check;
 pub mod decision;
 pub mod engine;

@@ -1,0 +1,98 @@
+//! Static analysis of a rule set: what `cansend check` proves about the
+//! rules beyond their tests, and what `cansend diff` shows about a change.
+//!
+//! - [`findings`]: rules that can never fire, exceptions that can never
+//!   apply, rules another rule with the same code always repeats, codes,
+//!   settings and attributes nothing uses, tenant overrides equal to the
+//!   default. Each claim is exact: the condition language is small and
+//!   typed and every field has a declared domain, so "can never fire" is
+//!   proved over every request and every tenant the settings' bounds
+//!   allow, case by case of the condition's normal form — and where that
+//!   form would be too large, nothing is claimed.
+//! - [`coverage`]: which leaves of which conditions the rule tests saw
+//!   true and false.
+//! - [`generated_impact`]: requests generated from the conditions of two
+//!   rule sets, decided by both, the changes grouped by tenant and channel.
+//!
+//! Pure, like the engine: rule sets in, reports out.
+
+mod atoms;
+mod coverage;
+mod declared;
+//mod diff;
+mod findings;
+//mod generate;
+mod logic;
+mod prove;
+mod solve;
+mod strs;
+#[cfg(test)]
+mod tests;
+mod world;
+
+use serde::Serialize;
+
+use crate::engine::model::RuleSet;
+
+pub use coverage::{Coverage, LeafCoverage, coverage};
+//pub use diff::{GeneratedGroup, GeneratedImpact, generated_impact};
+
+/// What a finding says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A rule no request can make fire.
+    NeverFires,
+    /// An exception no request meets (or none its rule fires for).
+    NeverApplies,
+    /// Whenever this rule fires, another with the same code does.
+    Redundant,
+    /// A code, setting or attribute declared and never used.
+    Unused,
+    /// A tenant override equal to the value it replaces.
+    SameAsDefault,
+    /// A rule too large to analyse: a note, not a warning.
+    NotAnalysed,
+}
+
+impl FindingKind {
+    /// The name `allow_findings:` lists it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::NeverFires => "never_fires",
+            FindingKind::NeverApplies => "never_applies",
+            FindingKind::Redundant => "redundant",
+            FindingKind::Unused => "unused",
+            FindingKind::SameAsDefault => "same_as_default",
+            FindingKind::NotAnalysed => "not_analysed",
+        }
+    }
+
+    /// A warning (what `check --strict` fails on), rather than a note.
+    pub fn is_warning(self) -> bool {
+        self != FindingKind::NotAnalysed
+    }
+}
+
+/// One finding, located at what it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// The file, relative to the rules directory.
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// `rule tags-required`, `setting tenant.timezone`, …
+    pub subject: String,
+    pub message: String,
+    /// Accepted by an `allow_findings` of what it is about.
+    pub allowed: bool,
+}
+
+/// Every finding about `rs`, by file and line.
+pub fn findings(rs: &RuleSet) -> Vec<Finding> {
+    let mut out = findings::rules_and_exceptions(rs);
+    out.extend(declared::declarations(rs));
+    out.sort_by(|a, b| (&a.file, a.line, a.column, a.kind).cmp(&(&b.file, b.line, b.column, b.kind)));
+    out
+}
