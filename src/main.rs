@@ -44,6 +44,13 @@ enum Command {
     Check {
         /// The rule directory; default ./rules if present, else the built-in rules.
         dir: Option<PathBuf>,
+        /// Fail on findings of the analysis too (rules that never fire, …).
+        #[arg(long)]
+        strict: bool,
+        /// Fail when fewer rules, or fewer condition leaves, than this
+        /// percentage are covered by the rule tests.
+        #[arg(long, value_name = "PERCENT")]
+        min_coverage: Option<f64>,
     },
     /// Print one decision for a JSON request, as the HTTP API would answer.
     Eval {
@@ -63,7 +70,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { dir } => check(dir.as_deref()),
+        Command::Check { dir, strict, min_coverage } => check(dir.as_deref(), strict, min_coverage),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
         Command::Serve(args) => cansend::service::run(args),
     }
@@ -98,7 +105,7 @@ fn load(dir: Option<&Path>) -> Result<Compiled, ExitCode> {
     })
 }
 
-fn check(dir: Option<&Path>) -> ExitCode {
+fn check(dir: Option<&Path>, strict: bool, min_coverage: Option<f64>) -> ExitCode {
     let dir = choose(dir);
     if dir.is_none() {
         eprintln!("note: no ./rules here: checking the rules built into the binary");
@@ -132,8 +139,53 @@ fn check(dir: Option<&Path>) -> ExitCode {
     for id in &report.unused_exceptions {
         outln!("  not exercised: exception {id}");
     }
+    let analysis_failed = analyse(rs, dir, strict, min_coverage);
     outln!("tests: {} passed, {} failed", report.passed(), report.failed());
-    if report.failed() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if report.failed() > 0 || analysis_failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// The static analysis and condition coverage of `check`: findings as
+/// warnings, leaves the tests missed; whether `--strict` or
+/// `--min-coverage` fails the run.
+fn analyse(rs: &cansend::engine::model::RuleSet, dir: Option<&Path>, strict: bool, min: Option<f64>) -> bool {
+    let findings = cansend::analysis::findings(rs);
+    let coverage = cansend::analysis::coverage(rs, cansend::now_ms());
+    let covered = coverage.leaves.iter().filter(|l| l.reachable() && l.covered()).count();
+    let reachable = coverage.leaves.iter().filter(|l| l.reachable()).count();
+    outln!("leaf coverage: {covered}/{reachable} condition leaves seen true and false in some test ({:.1} %)", coverage.leaf_percent());
+    for l in coverage.leaves.iter().filter(|l| !l.covered()) {
+        let never = |seen: bool, never: bool| !seen && !never;
+        let what = match (never(l.seen_true, l.never_true), never(l.seen_false, l.never_false)) {
+            (true, true) => "was never evaluated",
+            (true, false) => "was never true",
+            _ => "was never false",
+        };
+        let did = if l.owner_exercised { "fired in tests" } else { "never fired in tests" };
+        let did = if l.owner.starts_with("exception") && l.owner_exercised { "applied in tests" } else { did };
+        outln!("  {} {did}, but `{}` {what}", l.owner, l.text);
+    }
+    for l in coverage.leaves.iter().filter(|l| (l.never_true && !l.seen_true) || (l.never_false && !l.seen_false)) {
+        let v = if l.never_false && !l.seen_false { "false" } else { "true" };
+        outln!("  note: {}: `{}` cannot be {v} with the tenants defined, so no test can show it", l.owner, l.text);
+    }
+    let warnings: Vec<&cansend::analysis::Finding> = findings.iter().filter(|f| !f.allowed).collect();
+    for f in &warnings {
+        let level = if f.kind.is_warning() { "warning" } else { "note" };
+        eprintln!("{}:{}:{}: {level}: {} [{}]", rules::diag::path_in(dir, &f.file), f.line, f.column, f.message, f.kind.name());
+    }
+    let counted = warnings.iter().filter(|f| f.kind.is_warning()).count();
+    let accepted = findings.len() - warnings.len();
+    outln!("findings: {counted} ({accepted} accepted by allow_findings)");
+    let mut failed = strict && counted > 0;
+    if let Some(min) = min {
+        for (what, got) in [("rule", coverage.rule_percent()), ("leaf", coverage.leaf_percent())] {
+            if got < min {
+                eprintln!("error: {what} coverage {got:.1} % is below --min-coverage {min}");
+                failed = true;
+            }
+        }
+    }
+    failed
 }
 
 fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
