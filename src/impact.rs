@@ -61,7 +61,7 @@ impl Changes {
         self.allow_to_deny + self.deny_to_allow + self.codes_changed + self.now_invalid + self.now_valid
     }
 
-    fn count(&mut self, c: Change) {
+    pub(crate) fn count(&mut self, c: Change) {
         match c {
             Change::AllowToDeny => self.allow_to_deny += 1,
             Change::DenyToAllow => self.deny_to_allow += 1,
@@ -208,8 +208,16 @@ fn answer(rs: &RuleSet, side: &Side) -> Answer {
     }
 }
 
+/// One request decided by both rule sets at `now` (when it has no `at`):
+/// how its decision changed, if it did, with both answers.
+pub(crate) fn judge(before: &RuleSet, after: &RuleSet, r: &CanSendRequest, now: i64) -> Option<(Change, Answer, Answer)> {
+    let (b, a) = (decide(before, r, now), decide(after, r, now));
+    let c = change((before, &b), (after, &a))?;
+    Some((c, answer(before, &b), answer(after, &a)))
+}
+
 /// A request as JSON without the members it left out (`null`s).
-fn without_nulls(v: Json) -> Json {
+pub(crate) fn without_nulls(v: Json) -> Json {
     match v {
         Json::Object(m) => Json::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
         Json::Array(a) => Json::Array(a.into_iter().map(without_nulls).collect()),

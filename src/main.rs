@@ -52,6 +52,17 @@ enum Command {
         #[arg(long, value_name = "PERCENT")]
         min_coverage: Option<f64>,
     },
+    /// What a change of rules changes: requests generated from both sets'
+    /// conditions, decided by both, grouped by tenant and channel.
+    Diff {
+        /// The rules before the change.
+        old: PathBuf,
+        /// The rules after it.
+        new: PathBuf,
+        /// `text` (for reading) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Print one decision for a JSON request, as the HTTP API would answer.
     Eval {
         /// Rule directory; default ./rules if present, else the built-in rules.
@@ -71,6 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { dir, strict, min_coverage } => check(dir.as_deref(), strict, min_coverage),
+        Command::Diff { old, new, format } => diff(&old, &new, &format),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
         Command::Serve(args) => cansend::service::run(args),
     }
@@ -186,6 +198,21 @@ fn analyse(rs: &cansend::engine::model::RuleSet, dir: Option<&Path>, strict: boo
         }
     }
     failed
+}
+
+fn diff(old: &Path, new: &Path, format: &str) -> ExitCode {
+    let (before, after) = match (load(Some(old)), load(Some(new))) {
+        (Ok(b), Ok(a)) => (b, a),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let report = cansend::analysis::generated_impact(&before.rules, &after.rules);
+    if format == "json" {
+        outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), "{}", report.to_text());
+    }
+    ExitCode::SUCCESS
 }
 
 fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {

@@ -19,9 +19,10 @@
 mod atoms;
 mod coverage;
 mod declared;
-//mod diff;
+mod diff;
+mod facts;
 mod findings;
-//mod generate;
+mod generate;
 mod logic;
 mod prove;
 mod solve;
@@ -35,7 +36,7 @@ use serde::Serialize;
 use crate::engine::model::RuleSet;
 
 pub use coverage::{Coverage, LeafCoverage, coverage};
-//pub use diff::{GeneratedGroup, GeneratedImpact, generated_impact};
+pub use diff::{GeneratedGroup, GeneratedImpact, generated_impact};
 
 /// What a finding says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -166,8 +166,73 @@ fn findings_on_crafted_rule_sets() {
         if got != want {
             failures.push(format!("{name}: expected {want:?}, got {got:?}\n  {:#?}", findings(&rs)));
         }
+        failures.extend(contradicted(&rs, &findings(&rs)).into_iter().map(|f| format!("{name}: {f}")));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The cross-check would see a wrong claim.
+    let rs = set(
+        &format!("{}  - {{ id: s, code: b, deny: {{ all: [ client.blocked, {{ channel: email }} ] }} }}\n", rule("client.blocked")),
+        &[],
+    );
+    let wrong = |kind, subject: &str, message: &str| Finding {
+        kind,
+        file: String::new(),
+        line: 0,
+        column: 0,
+        subject: subject.into(),
+        message: message.into(),
+        allowed: false,
+    };
+    assert!(!contradicted(&rs, &[wrong(FindingKind::NeverFires, "rule s", "")]).is_empty());
+    assert!(
+        !contradicted(&rs, &[wrong(FindingKind::Redundant, "rule r", "rule `r` is redundant: whenever it fires, rule `s` fires too")])
+            .is_empty()
+    );
+}
+
+/// What the generated requests of `rs` contradict among `fs`: a rule said
+/// never to fire that fires, an exception said never to apply that does, a
+/// rule said redundant that fires alone.
+fn contradicted(rs: &RuleSet, fs: &[Finding]) -> Vec<String> {
+    use crate::decision::Outcome;
+    let g = super::generate::Generator { sets: [rs, rs], facts: super::facts::Facts::of(&[rs, rs]) };
+    let id = |subject: &str, prefix: &str| subject.strip_prefix(prefix).map(str::to_owned);
+    let dead: Vec<String> = fs.iter().filter(|f| f.kind == FindingKind::NeverFires).filter_map(|f| id(&f.subject, "rule ")).collect();
+    let useless: Vec<String> = fs
+        .iter()
+        .filter(|f| f.kind == FindingKind::NeverApplies && !f.message.contains("never applies to rule"))
+        .filter_map(|f| id(&f.subject, "exception "))
+        .collect();
+    let redundant: Vec<(String, String)> = fs
+        .iter()
+        .filter(|f| f.kind == FindingKind::Redundant)
+        .filter_map(|f| Some((id(&f.subject, "rule ")?, f.message.split('`').nth(3)?.to_owned())))
+        .collect();
+    let mut out = Vec::new();
+    for t in g.tenants() {
+        for c in g.channels() {
+            for r in g.group(&t, &c) {
+                let Ok(input) = crate::request::bind(rs, &r, super::generate::BASE_AT) else { continue };
+                let d = crate::engine::evaluate(rs, &input, true);
+                let fired: Vec<&str> = d.violations.iter().filter_map(|h| rs.rules.get(h.rule as usize)).map(|r| &*r.id).collect();
+                for e in d.trace.iter().flat_map(|t| &t.entries) {
+                    if let Outcome::Exempted(x) = e.outcome
+                        && let Some(x) = rs.exceptions.get(x as usize)
+                        && useless.iter().any(|u| **u == *x.id)
+                    {
+                        out.push(format!("exception {} applies to {r:?}", x.id));
+                    }
+                }
+                out.extend(dead.iter().filter(|id| fired.contains(&id.as_str())).map(|id| format!("rule {id} fires for {r:?}")));
+                for (a, b) in &redundant {
+                    if fired.contains(&a.as_str()) && !fired.contains(&b.as_str()) {
+                        out.push(format!("rule {a} fires without {b} for {r:?}"));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 #[test]
