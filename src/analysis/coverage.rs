@@ -21,7 +21,7 @@ use crate::engine::model::{Cond, RuleSet};
 use crate::request;
 
 use super::logic::{Formula, Lit, leaves, nnf, text_of};
-use super::prove::{Tenants, Verdict, decide};
+use super::prove::{Prover, Tenants, Verdict};
 
 /// One leaf of a condition and what the tests saw of it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -134,14 +134,15 @@ pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
     }
     out.rules_fired = fired.iter().filter(|f| **f).count();
     out.exceptions_applied = applied.iter().filter(|a| **a).count();
+    let p = Prover::new(rs);
     for (leaf, (t, is_rule, i)) in out.leaves.iter_mut().zip(owners) {
         leaf.owner_exercised = if is_rule { fired.get(i as usize) } else { applied.get(i as usize) }.copied().unwrap_or(false);
         // Only what the tests missed is worth proving impossible.
         if !leaf.seen_true {
-            leaf.never_true = unreachable(rs, t, true);
+            leaf.never_true = unreachable(&p, t, true);
         }
         if !leaf.seen_false {
-            leaf.never_false = unreachable(rs, t, false);
+            leaf.never_false = unreachable(&p, t, false);
         }
     }
     out
@@ -149,10 +150,11 @@ pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
 
 /// Whether no request, with the tenants as defined, evaluates leaf `text`
 /// with result `result`.
-fn unreachable(rs: &RuleSet, text: u32, result: bool) -> bool {
+fn unreachable(p: &Prover<'_>, text: u32, result: bool) -> bool {
+    let rs = p.rs;
     for r in &rs.rules {
         if let Some(f) = path(&r.cond, text, result, Vec::new()) {
-            if decide(rs, &f, r.per_attachment, Tenants::Actual) != Verdict::Impossible {
+            if p.decide(&f, r.per_attachment, Tenants::Actual) != Verdict::Impossible {
                 return false;
             }
             return true;
@@ -170,7 +172,7 @@ fn unreachable(rs: &RuleSet, text: u32, result: bool) -> bool {
                 }
             }
             all.push(inner.clone());
-            if decide(rs, &Formula::And(all), r.per_attachment, Tenants::Actual) != Verdict::Impossible {
+            if p.decide(&Formula::And(all), r.per_attachment, Tenants::Actual) != Verdict::Impossible {
                 return false;
             }
         }

@@ -11,7 +11,7 @@
 use crate::engine::model::RuleSet;
 
 use super::logic::{Formula, does_not_fire, fires, nnf};
-use super::prove::{Tenants, Verdict, conflicts, decide};
+use super::prove::{Prover, Tenants, Verdict};
 use super::{Finding, FindingKind};
 
 /// What the analysis of one rule found: can it fire at all?
@@ -23,14 +23,15 @@ enum Fires {
 }
 
 pub(super) fn rules_and_exceptions(rs: &RuleSet) -> Vec<Finding> {
+    let p = &Prover::new(rs);
     let mut out = Vec::new();
     let mut can_fire = Vec::with_capacity(rs.rules.len());
     for (i, r) in rs.rules.iter().enumerate() {
         let i = i as u32;
-        let state = match decide(rs, &fires(rs, i), r.per_attachment, Tenants::Possible) {
+        let state = match p.decide(&fires(rs, i), r.per_attachment, Tenants::Possible) {
             Verdict::Possible => Fires::Yes,
             Verdict::Impossible => {
-                out.push(rule_finding(rs, i, FindingKind::NeverFires, never_fires(rs, i)));
+                out.push(rule_finding(rs, i, FindingKind::NeverFires, never_fires(p, i)));
                 Fires::Never
             }
             Verdict::TooLarge => {
@@ -42,8 +43,16 @@ pub(super) fn rules_and_exceptions(rs: &RuleSet) -> Vec<Finding> {
         };
         can_fire.push(state);
     }
-    exceptions(rs, &can_fire, &mut out);
-    redundant(rs, &can_fire, &mut out);
+    exceptions(p, &can_fire, &mut out);
+    redundant(p, &can_fire, &mut out);
+    if p.exhausted() {
+        // Said once, at the first rule.
+        let mut note = rule_finding(rs, 0, FindingKind::NotAnalysed, String::new());
+        note.subject = "analysis".into();
+        note.message = "the analysis stopped at its budget: some rules and exceptions were not analysed, or not compared".into();
+        note.allowed = false;
+        out.push(note);
+    }
     out
 }
 
@@ -76,11 +85,12 @@ fn exception_finding(rs: &RuleSet, exception: u32, kind: FindingKind, message: S
 }
 
 /// Why rule `i` never fires: its condition, or its exceptions.
-fn never_fires(rs: &RuleSet, i: u32) -> String {
+fn never_fires(p: &Prover<'_>, i: u32) -> String {
+    let rs = p.rs;
     let Some(r) = rs.rules.get(i as usize) else { return String::new() };
     let cond = nnf(&r.cond, true);
-    if decide(rs, &cond, r.per_attachment, Tenants::Possible) == Verdict::Impossible {
-        let why = reason(rs, &conflicts(rs, &cond, r.per_attachment), r.per_attachment);
+    if p.decide(&cond, r.per_attachment, Tenants::Possible) == Verdict::Impossible {
+        let why = reason(rs, &p.conflicts(&cond, r.per_attachment), r.per_attachment);
         return format!("rule `{}` can never fire: {why}", r.id);
     }
     // The condition can hold: some exception always does then.
@@ -89,7 +99,7 @@ fn never_fires(rs: &RuleSet, i: u32) -> String {
         .iter()
         .filter_map(|e| rs.exceptions.get(*e as usize))
         .filter(|x| {
-            decide(rs, &Formula::And(vec![nnf(&r.cond, true), nnf(&x.cond, false)]), r.per_attachment, Tenants::Possible)
+            p.decide(&Formula::And(vec![nnf(&r.cond, true), nnf(&x.cond, false)]), r.per_attachment, Tenants::Possible)
                 == Verdict::Impossible
         })
         .map(|x| &*x.id)
@@ -127,6 +137,7 @@ fn reason(rs: &RuleSet, cases: &[Vec<(u32, bool)>], per_attachment: bool) -> Str
         s
     };
     match cases {
+        [] => "no case of its condition can hold".to_owned(),
         [only] => one(only),
         many => {
             let parts: Vec<String> = many.iter().take(3).map(one).collect();
@@ -137,29 +148,30 @@ fn reason(rs: &RuleSet, cases: &[Vec<(u32, bool)>], per_attachment: bool) -> Str
 }
 
 /// Exceptions that can never apply, at all or to one of their rules.
-fn exceptions(rs: &RuleSet, can_fire: &[Fires], out: &mut Vec<Finding>) {
+fn exceptions(p: &Prover<'_>, can_fire: &[Fires], out: &mut Vec<Finding>) {
+    let rs = p.rs;
     for (ei, x) in rs.exceptions.iter().enumerate() {
         let ei = ei as u32;
         let when = nnf(&x.cond, true);
         // Evaluated in the context of each rule it overrides.
         let contexts: Vec<bool> = x.overrides.iter().filter_map(|r| rs.rules.get(*r as usize)).map(|r| r.per_attachment).collect();
-        let never = !contexts.is_empty() && contexts.iter().all(|pa| decide(rs, &when, *pa, Tenants::Possible) == Verdict::Impossible);
+        let never = !contexts.is_empty() && contexts.iter().all(|pa| p.decide(&when, *pa, Tenants::Possible) == Verdict::Impossible);
         if never {
             let pa = contexts.first().copied().unwrap_or(false);
-            let why = reason(rs, &conflicts(rs, &when, pa), pa);
+            let why = reason(rs, &p.conflicts(&when, pa), pa);
             out.push(exception_finding(rs, ei, FindingKind::NeverApplies, format!("exception `{}` can never apply: {why}", x.id)));
             continue;
         }
         for r in x.overrides.iter() {
             let Some(rule) = rs.rules.get(*r as usize) else { continue };
             if can_fire.get(*r as usize) == Some(&Fires::Never)
-                && decide(rs, &nnf(&rule.cond, true), rule.per_attachment, Tenants::Possible) == Verdict::Impossible
+                && p.decide(&nnf(&rule.cond, true), rule.per_attachment, Tenants::Possible) == Verdict::Impossible
             {
                 continue; // the rule is reported itself
             }
             let both = Formula::And(vec![nnf(&rule.cond, true), nnf(&x.cond, true)]);
-            if decide(rs, &both, rule.per_attachment, Tenants::Possible) == Verdict::Impossible {
-                let why = reason(rs, &conflicts(rs, &both, rule.per_attachment), rule.per_attachment);
+            if p.decide(&both, rule.per_attachment, Tenants::Possible) == Verdict::Impossible {
+                let why = reason(rs, &p.conflicts(&both, rule.per_attachment), rule.per_attachment);
                 let msg = format!(
                     "exception `{}` never applies to rule `{}`: it cannot hold when the rule's condition does: {why}",
                     x.id, rule.id
@@ -171,7 +183,8 @@ fn exceptions(rs: &RuleSet, can_fire: &[Fires], out: &mut Vec<Finding>) {
 }
 
 /// Rules whose firings another rule with the same code always repeats.
-fn redundant(rs: &RuleSet, can_fire: &[Fires], out: &mut Vec<Finding>) {
+fn redundant(p: &Prover<'_>, can_fire: &[Fires], out: &mut Vec<Finding>) {
+    let rs = p.rs;
     let n = rs.rules.len();
     // implies[a][b]: whenever a fires, b fires (None: not decided).
     let mut implies: Vec<Vec<Option<bool>>> = vec![vec![None; n]; n];
@@ -189,7 +202,7 @@ fn redundant(rs: &RuleSet, can_fire: &[Fires], out: &mut Vec<Finding>) {
             && (ra.per_attachment || !rb.per_attachment);
         let v = comparable && {
             let f = Formula::And(vec![fires(rs, a as u32), does_not_fire(rs, b as u32)]);
-            decide(rs, &f, ra.per_attachment, Tenants::Possible) == Verdict::Impossible
+            p.decide(&f, ra.per_attachment, Tenants::Possible) == Verdict::Impossible
         };
         if let Some(slot) = implies.get_mut(a).and_then(|row| row.get_mut(b)) {
             *slot = Some(v);

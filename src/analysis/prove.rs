@@ -7,6 +7,7 @@
 //! that conflict — the fewest (found by dropping leaves one at a time
 //! while the case still cannot hold), gathered over the worlds.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 
 use crate::engine::model::{Field, RuleSet};
@@ -14,6 +15,50 @@ use crate::engine::model::{Field, RuleSet};
 use super::logic::{Case, Formula, dnf, fields};
 use super::solve::{Sat, case_sat};
 use super::world::{Tenancy, World, periods};
+
+/// Most cases decided (cases × worlds) for one formula; past it, nothing
+/// is claimed.
+pub(super) const BUDGET: usize = 100_000;
+/// Most cases decided by one prover, over all its formulas.
+pub(super) const TOTAL: usize = 5_000_000;
+
+/// Decides formulas about one rule set, within a total budget: past it,
+/// every formula is [`Verdict::TooLarge`].
+pub(super) struct Prover<'a> {
+    pub rs: &'a RuleSet,
+    left: Cell<usize>,
+}
+
+impl<'a> Prover<'a> {
+    pub(super) fn new(rs: &'a RuleSet) -> Self {
+        Prover { rs, left: Cell::new(TOTAL) }
+    }
+
+    /// Whether the budget ran out.
+    pub(super) fn exhausted(&self) -> bool {
+        self.left.get() == 0
+    }
+
+    /// Take `n` cases from the budget, if it has them.
+    fn spend(&self, n: usize) -> bool {
+        if n > BUDGET || n > self.left.get() {
+            if n <= BUDGET {
+                self.left.set(0);
+            }
+            return false;
+        }
+        self.left.set(self.left.get() - n);
+        true
+    }
+
+    pub(super) fn decide(&self, f: &Formula<'_>, per_attachment: bool, tenants: Tenants) -> Verdict {
+        decide(self, f, per_attachment, tenants)
+    }
+
+    pub(super) fn conflicts(&self, f: &Formula<'_>, per_attachment: bool) -> Vec<Vec<(u32, bool)>> {
+        conflicts(self, f, per_attachment)
+    }
+}
 
 /// Which tenants the worlds hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +110,14 @@ pub(super) fn worlds<'a>(rs: &'a RuleSet, cases: &[Case<'_>], per_attachment: bo
 }
 
 /// Whether `f` can hold.
-pub(super) fn decide(rs: &RuleSet, f: &Formula<'_>, per_attachment: bool, tenants: Tenants) -> Verdict {
+fn decide(p: &Prover<'_>, f: &Formula<'_>, per_attachment: bool, tenants: Tenants) -> Verdict {
     let Some(cases) = dnf(f) else { return Verdict::TooLarge };
+    let ws = worlds(p.rs, &cases, per_attachment, tenants);
+    if !p.spend(cases.len().saturating_mul(ws.len())) {
+        return Verdict::TooLarge;
+    }
     let mut unknown = false;
-    for w in worlds(rs, &cases, per_attachment, tenants) {
+    for w in ws {
         for c in &cases {
             match case_sat(&w, c) {
                 Sat::Yes => return Verdict::Possible,
@@ -83,9 +132,13 @@ pub(super) fn decide(rs: &RuleSet, f: &Formula<'_>, per_attachment: bool, tenant
 /// For a formula that cannot hold: for each of its cases, the leaves that
 /// conflict (by text index, with the result each must have), in the order
 /// written, without repeats.
-pub(super) fn conflicts(rs: &RuleSet, f: &Formula<'_>, per_attachment: bool) -> Vec<Vec<(u32, bool)>> {
+fn conflicts(p: &Prover<'_>, f: &Formula<'_>, per_attachment: bool) -> Vec<Vec<(u32, bool)>> {
     let Some(cases) = dnf(f) else { return Vec::new() };
-    let ws = worlds(rs, &cases, per_attachment, Tenants::Possible);
+    let ws = worlds(p.rs, &cases, per_attachment, Tenants::Possible);
+    let leaves: usize = cases.iter().map(Vec::len).sum();
+    if !p.spend(leaves.saturating_mul(ws.len())) {
+        return Vec::new();
+    }
     let mut out: Vec<Vec<(u32, bool)>> = Vec::new();
     for case in &cases {
         let mut core: BTreeSet<usize> = BTreeSet::new();

@@ -177,36 +177,17 @@ impl World<'_> {
         if def.locked {
             return Kind::Known(default.clone());
         }
-        // Every tenant's value, before and after its expiries: within the
-        // bounds (the load checked them), so only a safety margin here.
-        let actual = rs.tenant_data.iter().filter_map(|t| {
-            let slot = match f {
-                Field::TenantSetting(_) => t.tenant.get(idx),
-                Field::ChannelSetting(_) => t.channel.get(self.channel as usize * rs.channel_settings.len() + idx),
-                _ => t.role.get(self.role.unwrap_or(0) as usize * rs.role_settings.len() + idx),
-            }?;
-            Some(match slot {
-                Slot::Value(v) => vec![v],
-                Slot::Expiring(e) => vec![&e.value, &e.then],
-            })
-        });
-        let values: Vec<&Value> = actual.flatten().chain(std::iter::once(default)).collect();
+        // Tenants' values lie within these bounds: the load refused any
+        // override outside them (or above the default, for `tighten_only`).
         match def.ty {
             Ty::Bool => Kind::Bool { optional: false },
             Ty::Int | Ty::Size | Ty::Duration => {
                 let floor = if def.ty == Ty::Int { i64::MIN } else { 0 };
-                let mut lo = def.min.unwrap_or(floor);
-                let mut hi = def.max.unwrap_or(i64::MAX);
-                if def.tighten_only
-                    && let Value::Int(v) = default
-                {
-                    hi = hi.min(*v);
-                }
-                for v in &values {
-                    if let Value::Int(v) = v {
-                        lo = lo.min(*v);
-                        hi = hi.max(*v);
-                    }
+                let (mut lo, mut hi) = (def.min.unwrap_or(floor), def.max.unwrap_or(i64::MAX));
+                if let Value::Int(v) = default {
+                    // The default is within the bounds too (the load checks it).
+                    lo = lo.min(*v);
+                    hi = if def.tighten_only { *v } else { hi.max(*v) };
                 }
                 if lo == hi { Kind::Known(Value::Int(lo)) } else { Kind::Num { optional: false, lo, hi } }
             }
@@ -215,8 +196,8 @@ impl World<'_> {
             Ty::Sym(dom) => Kind::Sym((0..rs.names(dom).len() as u32).collect()),
             Ty::StrSet | Ty::ExtSet | Ty::SymSet(_) => {
                 let universe = if def.tighten_only {
-                    // Subsets of the default (and of what tenants hold now).
-                    Universe::Finite(values.iter().flat_map(|v| elems(v)).collect())
+                    // Subsets of the default.
+                    Universe::Finite(elems(default).into_iter().collect())
                 } else {
                     match def.ty {
                         Ty::SymSet(dom) => Universe::Finite((0..rs.names(dom).len() as u32).map(Elem::Sym).collect()),
