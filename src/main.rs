@@ -162,23 +162,8 @@ fn check(dir: Option<&Path>, strict: bool, min_coverage: Option<f64>) -> ExitCod
 fn analyse(rs: &cansend::engine::model::RuleSet, dir: Option<&Path>, strict: bool, min: Option<f64>) -> bool {
     let findings = cansend::analysis::findings(rs);
     let coverage = cansend::analysis::coverage(rs, cansend::now_ms());
-    let covered = coverage.leaves.iter().filter(|l| l.reachable() && l.covered()).count();
-    let reachable = coverage.leaves.iter().filter(|l| l.reachable()).count();
-    outln!("leaf coverage: {covered}/{reachable} condition leaves seen true and false in some test ({:.1} %)", coverage.leaf_percent());
-    for l in coverage.leaves.iter().filter(|l| !l.covered()) {
-        let never = |seen: bool, never: bool| !seen && !never;
-        let what = match (never(l.seen_true, l.never_true), never(l.seen_false, l.never_false)) {
-            (true, true) => "was never evaluated",
-            (true, false) => "was never true",
-            _ => "was never false",
-        };
-        let did = if l.owner_exercised { "fired in tests" } else { "never fired in tests" };
-        let did = if l.owner.starts_with("exception") && l.owner_exercised { "applied in tests" } else { did };
-        outln!("  {} {did}, but `{}` {what}", l.owner, l.text);
-    }
-    for l in coverage.leaves.iter().filter(|l| (l.never_true && !l.seen_true) || (l.never_false && !l.seen_false)) {
-        let v = if l.never_false && !l.seen_false { "false" } else { "true" };
-        outln!("  note: {}: `{}` cannot be {v} with the tenants defined, so no test can show it", l.owner, l.text);
+    for line in coverage.report() {
+        outln!("{line}");
     }
     let warnings: Vec<&cansend::analysis::Finding> = findings.iter().filter(|f| !f.allowed).collect();
     for f in &warnings {

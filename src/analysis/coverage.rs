@@ -77,6 +77,45 @@ impl Coverage {
     }
 }
 
+impl Coverage {
+    /// The leaf coverage as `cansend check` prints it: a summary, each
+    /// leaf result the tests missed, and a note for each no test can show.
+    pub fn report(&self) -> Vec<String> {
+        let covered = self.leaves.iter().filter(|l| l.reachable() && l.covered()).count();
+        let reachable = self.leaves.iter().filter(|l| l.reachable()).count();
+        let mut out = vec![format!(
+            "leaf coverage: {covered}/{reachable} condition leaves seen true and false in some test ({:.1} %)",
+            self.leaf_percent()
+        )];
+        for l in self.leaves.iter().filter(|l| !l.covered()) {
+            let missed = |seen: bool, never: bool| !seen && !never;
+            let what = match (missed(l.seen_true, l.never_true), missed(l.seen_false, l.never_false)) {
+                (true, true) => "was never evaluated",
+                (true, false) => "was never true",
+                _ => "was never false",
+            };
+            let did = match (l.owner.starts_with("exception"), l.owner_exercised) {
+                (true, true) => "applied in tests",
+                (true, false) => "never applied in tests",
+                (false, true) => "fired in tests",
+                (false, false) => "never fired in tests",
+            };
+            out.push(format!("  {} {did}, but `{}` {what}", l.owner, l.text));
+        }
+        for l in &self.leaves {
+            let (t, f) = (l.never_true && !l.seen_true, l.never_false && !l.seen_false);
+            let v = match (t, f) {
+                (true, true) => "evaluated",
+                (false, true) => "false",
+                (true, false) => "true",
+                (false, false) => continue,
+            };
+            out.push(format!("  note: {}: `{}` cannot be {v} with the tenants defined, so no test can show it", l.owner, l.text));
+        }
+        out
+    }
+}
+
 fn percent(n: usize, of: usize) -> f64 {
     if of == 0 { 100.0 } else { n as f64 * 100.0 / of as f64 }
 }
