@@ -187,6 +187,14 @@ pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
     out
 }
 
+/// The exceptions that carved a rule out in the decision of `input` (for
+/// the analysis' own tests: this module is the one that reads traces).
+#[cfg(test)]
+pub(super) fn exempting(rs: &RuleSet, input: &crate::engine::input::Input) -> Vec<u32> {
+    let trace = evaluate(rs, input, true).trace.unwrap_or_default();
+    trace.entries.iter().filter_map(|e| if let Outcome::Exempted(x) = e.outcome { Some(x) } else { None }).collect()
+}
+
 /// Whether no request, with the tenants as defined, evaluates leaf `text`
 /// with result `result`.
 fn unreachable(p: &Prover<'_>, text: u32, result: bool) -> bool {

@@ -194,7 +194,6 @@ fn findings_on_crafted_rule_sets() {
 /// never to fire that fires, an exception said never to apply that does, a
 /// rule said redundant that fires alone.
 fn contradicted(rs: &RuleSet, fs: &[Finding]) -> Vec<String> {
-    use crate::decision::Outcome;
     let g = super::generate::Generator { sets: [rs, rs], facts: super::facts::Facts::of(&[rs, rs]) };
     let id = |subject: &str, prefix: &str| subject.strip_prefix(prefix).map(str::to_owned);
     let dead: Vec<String> = fs.iter().filter(|f| f.kind == FindingKind::NeverFires).filter_map(|f| id(&f.subject, "rule ")).collect();
@@ -213,13 +212,10 @@ fn contradicted(rs: &RuleSet, fs: &[Finding]) -> Vec<String> {
         for c in g.channels() {
             for r in g.group(&t, &c) {
                 let Ok(input) = crate::request::bind(rs, &r, super::generate::BASE_AT) else { continue };
-                let d = crate::engine::evaluate(rs, &input, true);
+                let d = crate::engine::evaluate(rs, &input, false);
                 let fired: Vec<&str> = d.violations.iter().filter_map(|h| rs.rules.get(h.rule as usize)).map(|r| &*r.id).collect();
-                for e in d.trace.iter().flat_map(|t| &t.entries) {
-                    if let Outcome::Exempted(x) = e.outcome
-                        && let Some(x) = rs.exceptions.get(x as usize)
-                        && useless.iter().any(|u| **u == *x.id)
-                    {
+                for x in super::coverage::exempting(rs, &input).iter().filter_map(|x| rs.exceptions.get(*x as usize)) {
+                    if useless.iter().any(|u| **u == *x.id) {
                         out.push(format!("exception {} applies to {r:?}", x.id));
                     }
                 }
