@@ -320,3 +320,28 @@ fn coverage_of_leaves_by_the_rule_tests() {
     assert_eq!(c.leaf_percent(), 50.0, "{c:#?}");
     assert_eq!(c.rule_percent(), 50.0);
 }
+
+#[test]
+fn allow_findings_names_are_checked_where_they_are_written() {
+    let files = |rules: &str| {
+        vec![
+            SourceFile { path: "catalog.yaml".into(), text: CATALOG.into() },
+            SourceFile { path: "settings.yaml".into(), text: SETTINGS.into() },
+            SourceFile { path: "rules.yaml".into(), text: format!("kind: rules\n{rules}") },
+            SourceFile { path: "tenants/t1.yaml".into(), text: "kind: tenant\ntenant: t1\n".into() },
+        ]
+    };
+    // A misspelt name, and a name that does not apply to exceptions.
+    for (rules, line) in [
+        ("rules:\n  - { id: r, code: a, deny: client.blocked, allow_findings: [redundnt] }\n", 3),
+        (
+            "rules:\n  - { id: r, code: a, deny: client.blocked }\nexceptions:\n  - { id: e, overrides: [r], when: client.blocked, allow_findings: [redundant] }\n",
+            5,
+        ),
+    ] {
+        let err = load_sources(&files(rules), 0).err().unwrap_or_else(|| panic!("{rules} loaded"));
+        let d = err.diagnostics.iter().find(|d| d.is_error()).unwrap_or_else(|| panic!("{err}"));
+        assert_eq!((d.file.as_str(), d.line), ("rules.yaml", line), "{d}");
+        assert!(d.to_string().contains("allow_findings"), "{d}");
+    }
+}
