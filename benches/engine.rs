@@ -14,28 +14,29 @@
 //! - `attachments/{0,…,100}`: decision cost against attachment count.
 //! - `compile/{default,10000_tenants}`: parse + check + compile.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a benchmark fails loudly")]
+
 use std::hint::black_box;
 
-use cansend::engine::evaluate;
-use cansend::request::{self, CanSendRequest};
-use cansend::rules::{load_builtin, load_sources};
+use cansend::internals::evaluate;
+use cansend::request::CanSendRequest;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 mod common;
 use common::*;
 
 fn decide(c: &mut Criterion) {
-    let rs = load_builtin(NOW).expect("builtin").rules;
+    let rs = cansend::Engine::builtin().expect("builtin").rule_set().clone();
     let data = floor_data();
     let mut cases = Vec::new();
     for (name, body) in shapes() {
-        let req: CanSendRequest = request::decode(&body).expect("decode");
-        let input = request::bind(&rs, &req, NOW).expect("bind");
+        let req: CanSendRequest = cansend::internals::decode(&body).expect("decode");
+        let input = cansend::internals::bind(&rs, &req, NOW).expect("bind");
         // The floors must agree with the engine, or comparing them means
         // nothing: the constant one on the default tenant, the data-driven
         // one on every tenant.
-        let answer = cansend::decision::render(&rs, &input, &evaluate(&rs, &input, false));
-        let engine = sorted(answer.violations.iter().map(|v| v.code.as_str()));
+        let answer = cansend::render::decision::answer(&rs, &input, &evaluate(&rs, &input, false));
+        let engine = sorted(answer.violations.iter().map(|v| v.code));
         if body["tenant"].as_str().unwrap_or("default") == "default" {
             let mut by_hand = Vec::new();
             floor(&req, &mut by_hand);
@@ -62,7 +63,7 @@ fn decide(c: &mut Criterion) {
     for (name, req, _) in &cases {
         g.bench_function(*name, |b| {
             b.iter(|| {
-                let input = request::bind(black_box(&rs), black_box(req), NOW).expect("bind");
+                let input = cansend::internals::bind(black_box(&rs), black_box(req), NOW).expect("bind");
                 evaluate(&rs, &input, false)
             })
         });
@@ -104,33 +105,33 @@ fn tenants(c: &mut Criterion) {
     let mut g = c.benchmark_group("tenants");
     for n in [1usize, 100, 1000, 10_000] {
         let (rs, tenant) = if n == 1 {
-            (load_builtin(NOW).expect("builtin").rules, "default".to_owned())
+            (cansend::Engine::builtin().expect("builtin").rule_set().clone(), "default".to_owned())
         } else {
-            (load_sources(&many_tenants(n), NOW).expect("generated").rules, format!("t{:05}", n - 1))
+            (cansend::Engine::from_sources(&many_tenants(n)).expect("generated").rule_set().clone(), format!("t{:05}", n - 1))
         };
-        let input = request::parse(&rs, &with_attachments(&tenant, 1), NOW).expect("parse");
+        let input = cansend::internals::parse(&rs, &with_attachments(&tenant, 1), NOW).expect("parse");
         g.bench_with_input(BenchmarkId::from_parameter(n), &input, |b, input| b.iter(|| evaluate(&rs, black_box(input), false)));
     }
     g.finish();
 }
 
 fn attachments(c: &mut Criterion) {
-    let rs = load_builtin(NOW).expect("builtin").rules;
+    let rs = cansend::Engine::builtin().expect("builtin").rule_set().clone();
     let mut g = c.benchmark_group("attachments");
     for n in [0usize, 1, 2, 5, 10, 20, 50, 100] {
-        let input = request::parse(&rs, &with_attachments("default", n), NOW).expect("parse");
+        let input = cansend::internals::parse(&rs, &with_attachments("default", n), NOW).expect("parse");
         g.bench_with_input(BenchmarkId::from_parameter(n), &input, |b, input| b.iter(|| evaluate(&rs, black_box(input), false)));
     }
     g.finish();
 }
 
 fn compile(c: &mut Criterion) {
-    let default = cansend::rules::source::builtin();
+    let default = cansend::builtin_rules();
     let large = many_tenants(10_000);
     let mut g = c.benchmark_group("compile");
     g.sample_size(10);
-    g.bench_function("default", |b| b.iter(|| load_sources(black_box(&default), NOW).expect("load")));
-    g.bench_function("10000_tenants", |b| b.iter(|| load_sources(black_box(&large), NOW).expect("load")));
+    g.bench_function("default", |b| b.iter(|| cansend::Engine::from_sources(black_box(&default)).expect("load")));
+    g.bench_function("10000_tenants", |b| b.iter(|| cansend::Engine::from_sources(black_box(&large)).expect("load")));
     g.finish();
 }
 

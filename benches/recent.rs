@@ -13,18 +13,20 @@
 //! The request is cloned in the untimed setup of each iteration
 //! (`iter_batched`), so only the move, the lock and the drop are timed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a benchmark fails loudly")]
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cansend::recent::Recent;
-use cansend::request::{self, CanSendRequest};
+use cansend::request::CanSendRequest;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 fn request() -> CanSendRequest {
     let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/load/single.json")).expect("scripts/load/single.json");
     let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    request::decode(&v).expect("a valid request")
+    cansend::internals::decode(&v).expect("a valid request")
 }
 
 fn bench(c: &mut Criterion) {

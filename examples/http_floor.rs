@@ -8,6 +8,8 @@
 //! cargo run --release --example http_floor -- 127.0.0.1:8090
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "an example fails loudly")]
+
 use std::collections::HashMap;
 
 /// The allocator of `cansend serve` too, so that the ratio of the two

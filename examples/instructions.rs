@@ -16,10 +16,12 @@
 //! request), `floor` or `floor_data` (the hand-written functions of
 //! `benches/common`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "an example fails loudly")]
+
 use std::hint::black_box;
 
-use cansend::engine::evaluate;
-use cansend::request::{self, CanSendRequest};
+use cansend::internals::evaluate;
+use cansend::request::CanSendRequest;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -33,12 +35,12 @@ fn main() {
     // the last one (as `cargo bench -- tenants/` does).
     let (rs, body) = match shape.strip_prefix("tenants:").and_then(|n| n.parse::<usize>().ok()) {
         Some(t) => {
-            let rs = cansend::rules::load_sources(&common::many_tenants(t), common::NOW).expect("generated rules").rules;
+            let rs = cansend::Engine::from_sources(&common::many_tenants(t)).expect("generated rules").rule_set().clone();
             let tenant = if t == 0 { "default".to_owned() } else { format!("t{:05}", t - 1) };
             (rs, common::with_attachments(&tenant, 1))
         }
         None => {
-            let rs = cansend::rules::load_builtin(common::NOW).expect("built-in rules").rules;
+            let rs = cansend::Engine::builtin().expect("built-in rules").rule_set().clone();
             let Some((_, body)) = common::shapes().into_iter().find(|(name, _)| *name == shape) else {
                 eprintln!("unknown shape {shape}");
                 std::process::exit(2);
@@ -46,14 +48,14 @@ fn main() {
             (rs, body)
         }
     };
-    let req: CanSendRequest = request::decode(&body).expect("decode");
-    let input = request::bind(&rs, &req, common::NOW).expect("bind");
+    let req: CanSendRequest = cansend::internals::decode(&body).expect("decode");
+    let input = cansend::internals::bind(&rs, &req, common::NOW).expect("bind");
     let data = common::floor_data();
     let mut denied = 0usize;
     for _ in 0..n {
         let allowed = match mode {
             "bind" => {
-                let input = request::bind(black_box(&rs), black_box(&req), common::NOW).expect("bind");
+                let input = cansend::internals::bind(black_box(&rs), black_box(&req), common::NOW).expect("bind");
                 evaluate(&rs, &input, false).allowed
             }
             "explain" => evaluate(black_box(&rs), black_box(&input), true).allowed,

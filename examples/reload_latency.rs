@@ -8,6 +8,8 @@
 //! cargo run --release --example reload_latency
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "an example fails loudly")]
+
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use cansend::reload::{Live, Outcome, RuleSource};
 mod common;
 
 fn write_rules(to: &Path, tenants: usize) {
-    for f in cansend::rules::source::builtin() {
+    for f in cansend::builtin_rules() {
         let p = to.join(&f.path);
         fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
         fs::write(p, f.text).expect("write");
@@ -57,10 +59,10 @@ fn watcher_latency(opts: WatchOptions, n: usize) -> Vec<Duration> {
     let path = dir.path().join("tenants/default.yaml");
     let mut out = Vec::new();
     for i in 0..n {
-        let before = live.current().rules.revision.clone();
+        let before = live.current().engine.revision().to_owned();
         let start = Instant::now();
         save(&path, &format!("kind: tenant\ntenant: default\ndescription: edit {i}\n"));
-        while live.current().rules.revision == before {
+        while live.current().engine.revision() == before {
             assert!(start.elapsed() < Duration::from_secs(10), "no reload after 10 s");
             std::thread::sleep(Duration::from_micros(200));
         }

@@ -28,7 +28,7 @@ count() { # shape mode function...
 }
 
 engine='cansend::engine::eval::evaluate_scoped'
-bind='cansend::request::bind'
+bind='cansend::request::bind::bind'
 echo "| shape | engine | engine + explain | bind + engine | floor (data-driven) | floor (constants) |"
 echo "|---|---:|---:|---:|---:|---:|"
 for s in allowed_text denied_several email_5_attachments new_client template; do

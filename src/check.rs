@@ -1,22 +1,31 @@
 //! Running the rule tests that sit beside the rules, and rule coverage.
 //!
 //! A test passes when `allowed` matches and, where given, the set of
-//! violation codes (and of rule ids) matches exactly, order aside. Coverage
-//! lists the rules no test made fire and the exceptions no test applied.
+//! violation codes (and of rule ids) matches exactly, order aside. A test
+//! that no longer makes sense for the rules — its request names a tenant
+//! that was deleted, it expects a code no rule set declares, two tests of a
+//! file share a name — fails here, with why; it never stops the rules from
+//! loading or serving. Coverage lists the rules no test made fire and the
+//! exceptions no test applied.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::decision::Outcome;
-use crate::engine::eval::evaluate;
-use crate::engine::model::{RuleSet, RuleTest};
-use crate::request;
+use crate::engine::decision::Outcome;
+use crate::facade::Engine;
+use crate::request::CanSendRequest;
+use crate::rules::RuleTest;
+use crate::text::hint::{did_you_mean, one_of};
 
 /// The outcome of one rule test.
 #[derive(Debug, Clone)]
 pub struct TestResult {
+    /// The test's name.
     pub name: String,
+    /// Its file, relative to the rules directory, and where in it.
     pub file: String,
+    /// Line of the test in its file.
     pub line: u32,
+    /// Column of the test in its file.
     pub column: u32,
     /// `None` when it passed; otherwise what differed.
     pub failure: Option<String>,
@@ -25,37 +34,40 @@ pub struct TestResult {
 /// All tests run, and what they covered.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// One per test, in file order.
     pub results: Vec<TestResult>,
     /// Rules that no test made fire.
     pub unfired_rules: Vec<String>,
     /// Exceptions that no test applied.
     pub unused_exceptions: Vec<String>,
+    /// Rules in the set.
     pub rules_total: usize,
 }
 
 impl Report {
+    /// Tests that failed.
     pub fn failed(&self) -> usize {
         self.results.iter().filter(|r| r.failure.is_some()).count()
     }
+    /// Tests that passed.
     pub fn passed(&self) -> usize {
         self.results.len() - self.failed()
     }
 }
 
-/// Run every rule test of `rs`; `now` is the instant for tests without `at`.
-pub fn run_tests(rs: &RuleSet, now: i64) -> Report {
+/// Run every rule test of `engine`; `now` is the instant for tests without `at`.
+pub fn run_tests(engine: &Engine, now: i64) -> Report {
+    let rs = engine.rules();
     let mut fired = vec![false; rs.rules.len()];
     let mut applied = vec![false; rs.exceptions.len()];
-    let mut results = Vec::with_capacity(rs.tests.len());
-    for t in &rs.tests {
-        let failure = run_one(rs, t, now, &mut fired, &mut applied);
-        results.push(TestResult {
-            name: t.name.to_string(),
-            file: rs.file_path(t.file).to_owned(),
-            line: t.line,
-            column: t.column,
-            failure,
-        });
+    let mut results = Vec::with_capacity(engine.tests().len());
+    let mut names: HashMap<(&str, &str), u32> = HashMap::new();
+    for t in engine.tests() {
+        let failure = match names.insert((&t.file, &t.name), t.line) {
+            Some(line) => Some(format!("two tests named `{}` in this file (the other at line {line})", t.name)),
+            None => run_one(engine, t, now, &mut fired, &mut applied),
+        };
+        results.push(TestResult { name: t.name.clone(), file: t.file.clone(), line: t.line, column: t.column, failure });
     }
     Report {
         results,
@@ -65,9 +77,38 @@ pub fn run_tests(rs: &RuleSet, now: i64) -> Report {
     }
 }
 
-fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &mut [bool]) -> Option<String> {
-    let input = match request::parse(rs, &t.request, now) {
-        Ok(i) => i,
+/// What a test expects that these rules cannot produce: a code or a rule
+/// they do not declare, `allowed` with violations.
+fn expectations(engine: &Engine, t: &RuleTest) -> Vec<String> {
+    let rs = engine.rules();
+    let mut problems = Vec::new();
+    if t.expect.allowed && t.expect.codes.as_ref().is_some_and(|c| !c.is_empty()) {
+        problems.push("a test cannot expect `allowed: true` and violation codes".to_owned());
+    }
+    for code in t.expect.codes.iter().flatten() {
+        if !rs.code_index.contains_key(code.as_str()) {
+            let hint = did_you_mean(code, rs.codes.iter().map(|c| &*c.name)).unwrap_or_else(|| one_of(rs.codes.iter().map(|c| &*c.name)));
+            problems.push(format!("it expects the unknown code `{code}` ({hint})"));
+        }
+    }
+    let ids = || rs.rules.iter().map(|r| &*r.id).chain(rs.exceptions.iter().map(|x| &*x.id));
+    for rule in t.expect.rules.iter().flatten() {
+        if !ids().any(|id| id == rule) {
+            let hint = did_you_mean(rule, ids()).map(|h| format!(" ({h})")).unwrap_or_default();
+            problems.push(format!("it expects the unknown rule `{rule}`{hint}"));
+        }
+    }
+    problems
+}
+
+fn run_one(engine: &Engine, t: &RuleTest, now: i64, fired: &mut [bool], applied: &mut [bool]) -> Option<String> {
+    let expected = expectations(engine, t);
+    if !expected.is_empty() {
+        return Some(expected.join("; "));
+    }
+    let decided = CanSendRequest::from_json(&t.request).map_err(|e| e.errors().to_vec()).and_then(|r| engine.evaluate(&r, now, true));
+    let ev = match decided {
+        Ok(ev) => ev,
         Err(errs) => {
             return Some(format!(
                 "request does not decode: {}",
@@ -75,8 +116,7 @@ fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &m
             ));
         }
     };
-    let d = evaluate(rs, &input, true);
-    for e in d.trace.iter().flat_map(|t| &t.entries) {
+    for e in ev.decision.trace.iter().flat_map(|t| &t.entries) {
         match e.outcome {
             Outcome::Fired => {
                 if let Some(f) = fired.get_mut(e.rule as usize) {
@@ -94,30 +134,25 @@ fn run_one(rs: &RuleSet, t: &RuleTest, now: i64, fired: &mut [bool], applied: &m
     // The service decides by the compiled plans (folded for the channel;
     // as written, with a trace): a rule test holds both to the reference
     // interpreter's answer.
-    let plain = evaluate(rs, &input, false);
-    let reference = crate::engine::evaluate_as_written(rs, &input, crate::engine::Scope::All, false);
-    if plain.violations != reference.violations || d.violations != reference.violations {
-        return Some(format!(
-            "engine fault: the compiled plans decided {:?} (explained: {:?}), the rules as interpreted {:?} (please report this)",
-            plain.violations, d.violations, reference.violations
-        ));
+    if let Some(fault) = engine.cross_check(&ev) {
+        return Some(fault);
     }
-    let body = crate::decision::render(rs, &input, &d);
-    let codes: BTreeSet<&str> = body.violations.iter().map(|v| v.code.as_str()).collect();
-    let rules: BTreeSet<&str> = body.violations.iter().map(|v| v.rule.as_str()).collect();
+    let body = ev.answer();
+    let codes: BTreeSet<&str> = body.violations.iter().map(|v| v.code).collect();
+    let rules: BTreeSet<&str> = body.violations.iter().map(|v| v.rule).collect();
     let mut problems = Vec::new();
-    if body.allowed != t.expect_allowed {
-        problems.push(format!("expected allowed: {}, got allowed: {}", t.expect_allowed, body.allowed));
+    if body.allowed != t.expect.allowed {
+        problems.push(format!("expected allowed: {}, got allowed: {}", t.expect.allowed, body.allowed));
     }
-    if let Some(want) = &t.expect_codes {
+    if let Some(want) = &t.expect.codes {
         let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
         if want != codes {
             problems.push(format!("expected codes {want:?}, got {codes:?}"));
         }
-    } else if t.expect_allowed && !codes.is_empty() {
+    } else if t.expect.allowed && !codes.is_empty() {
         problems.push(format!("got codes {codes:?}"));
     }
-    if let Some(want) = &t.expect_rules {
+    if let Some(want) = &t.expect.rules {
         let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
         if want != rules {
             problems.push(format!("expected rules {want:?}, got {rules:?}"));

@@ -1,9 +1,9 @@
 //! The impact of a rule change: which decisions change when the recent
 //! requests ([`crate::recent`]) are decided by one rule set and then by
-//! another. SPEC §4.4 asks for it before a change (`POST
-//! /v1/rules/validate`) and after one (every applied reload).
+//! another: before a change (`POST /v1/rules/validate`) and after one
+//! (every applied reload).
 //!
-//! Pure: two [`RuleSet`]s and the requests in, an [`Impact`] out. Each
+//! Pure: two [`Engine`]s and the requests in, an [`Impact`] out. Each
 //! request is bound against each rule set by name (the two may not know the
 //! same tenants or channels) and decided at the instant it was first
 //! decided at, so only the rules differ between the two sides. A request
@@ -28,14 +28,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::decision::{Decision, DecisionBody, render};
-use crate::engine::evaluate;
-use crate::engine::input::Input;
-use crate::engine::model::RuleSet;
 use std::sync::Arc;
 
+use crate::facade::{Engine, Evaluated};
 use crate::recent::Recorded;
-use crate::request::{self, CanSendRequest, FieldError};
+use crate::render::Answer;
+use crate::request::{CanSendRequest, FieldError};
 
 /// Samples kept per kind of change.
 pub const SAMPLES_PER_CHANGE: usize = 3;
@@ -45,7 +43,9 @@ pub const MAX_GROUPS: usize = 100;
 /// How many decisions changed, by kind.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Changes {
+    /// Allowed before, denied after.
     pub allow_to_deny: usize,
+    /// Denied before, allowed after.
     pub deny_to_allow: usize,
     /// Still denied (or still allowed), but with other violation codes.
     pub codes_changed: usize,
@@ -76,22 +76,30 @@ impl Changes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
+    /// Allowed before, denied after.
     AllowToDeny,
+    /// Denied before, allowed after.
     DenyToAllow,
+    /// Denied both times, for other codes.
     CodesChanged,
+    /// Decided before, refused as a request after.
     NowInvalid,
+    /// Refused as a request before, decided after.
     NowValid,
 }
 
 /// The changes among the requests of one tenant over one channel.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Group {
+    /// The tenant of the requests.
     pub tenant: String,
+    /// The channel of the requests.
     pub channel: String,
     /// Requests of this tenant and channel replayed.
     pub replayed: usize,
     /// Of those, decisions that changed in any way.
     pub changed: usize,
+    /// The changes, by kind.
     #[serde(flatten)]
     pub changes: Changes,
 }
@@ -99,18 +107,25 @@ pub struct Group {
 /// One side of a sample: the decision, or why the request was refused.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(untagged)]
-pub enum Answer {
+pub enum SideAnswer {
     /// The decision, as `POST /v1/can-send` answers it.
-    Decision(DecisionBody),
+    #[schema(value_type = Answer)]
+    Decision(Json),
     /// The request is not valid for this rule set (a 422 of can-send).
-    Invalid { errors: Vec<FieldError> },
+    Invalid {
+        /// Why, each with its pointer.
+        errors: Vec<FieldError>,
+    },
 }
 
 /// A request whose decision changed, with both answers.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Sample {
+    /// What changed.
     pub change: Change,
+    /// The request's tenant.
     pub tenant: String,
+    /// The request's channel.
     pub channel: String,
     /// When it was decided (RFC 3339): both sides are decided at that
     /// instant, unless the request carries its own `at`.
@@ -119,8 +134,10 @@ pub struct Sample {
     /// `null` are not shown).
     #[schema(value_type = Object)]
     pub request: Json,
-    pub before: Answer,
-    pub after: Answer,
+    /// Its answer by the revision before.
+    pub before: SideAnswer,
+    /// Its answer by the revision after.
+    pub after: SideAnswer,
 }
 
 /// Which decisions change from `before` to `after` over the recent requests.
@@ -134,6 +151,7 @@ pub struct Impact {
     pub replayed: usize,
     /// Decisions that changed in any way (the sum of the five counts).
     pub changed: usize,
+    /// The changes, by kind.
     #[serde(flatten)]
     pub changes: Changes,
     /// Per tenant and channel, only those with a change, most changes
@@ -158,62 +176,41 @@ impl Impact {
     }
 }
 
-/// A request decided by one rule set: the answer's gist, and what it takes
-/// to render it in full should it become a sample.
-enum Side {
-    Decided { allowed: bool, codes: Vec<u32>, input: Box<Input>, decision: Decision },
-    Invalid(Vec<FieldError>),
+/// A request decided by one rule set: the decision, or why the request
+/// was refused.
+type Side<'e> = Result<Evaluated<'e>, Vec<FieldError>>;
+
+fn decide<'e>(engine: &'e Engine, r: &CanSendRequest, now: i64) -> Side<'e> {
+    engine.evaluate(r, now, false)
 }
 
-fn decide(rs: &RuleSet, r: &CanSendRequest, now: i64) -> Side {
-    match request::bind(rs, r, now) {
-        Err(errors) => Side::Invalid(errors),
-        Ok(input) => {
-            let decision = evaluate(rs, &input, false);
+fn change(before: &Side<'_>, after: &Side<'_>) -> Option<Change> {
+    match (before, after) {
+        (Err(_), Err(_)) => None,
+        (Err(_), Ok(_)) => Some(Change::NowValid),
+        (Ok(_), Err(_)) => Some(Change::NowInvalid),
+        (Ok(b), Ok(a)) => match (b.decision.allowed, a.decision.allowed) {
+            (true, false) => Some(Change::AllowToDeny),
+            (false, true) => Some(Change::DenyToAllow),
             // Compared by name: the two sets may number codes differently.
-            let mut codes: Vec<u32> = decision.violations.iter().filter_map(|h| rs.rules.get(h.rule as usize)).map(|r| r.code).collect();
-            codes.sort_unstable();
-            Side::Decided { allowed: decision.allowed, codes, input: Box::new(input), decision }
-        }
+            _ => (b.codes() != a.codes()).then_some(Change::CodesChanged),
+        },
     }
 }
 
-fn code_names<'a>(rs: &'a RuleSet, codes: &[u32]) -> Vec<&'a str> {
-    let mut v: Vec<&str> = codes.iter().map(|i| rs.codes.get(*i as usize).map_or("", |c| &*c.name)).collect();
-    v.sort_unstable();
-    v
-}
-
-fn same_codes(a: &RuleSet, ca: &[u32], b: &RuleSet, cb: &[u32]) -> bool {
-    ca.len() == cb.len() && code_names(a, ca) == code_names(b, cb)
-}
-
-fn change(before: (&RuleSet, &Side), after: (&RuleSet, &Side)) -> Option<Change> {
-    match (before.1, after.1) {
-        (Side::Invalid(_), Side::Invalid(_)) => None,
-        (Side::Invalid(_), Side::Decided { .. }) => Some(Change::NowValid),
-        (Side::Decided { .. }, Side::Invalid(_)) => Some(Change::NowInvalid),
-        (Side::Decided { allowed: true, .. }, Side::Decided { allowed: false, .. }) => Some(Change::AllowToDeny),
-        (Side::Decided { allowed: false, .. }, Side::Decided { allowed: true, .. }) => Some(Change::DenyToAllow),
-        (Side::Decided { codes: a, .. }, Side::Decided { codes: b, .. }) => {
-            (!same_codes(before.0, a, after.0, b)).then_some(Change::CodesChanged)
-        }
-    }
-}
-
-fn answer(rs: &RuleSet, side: &Side) -> Answer {
+fn answer(side: &Side<'_>) -> SideAnswer {
     match side {
-        Side::Decided { input, decision, .. } => Answer::Decision(render(rs, input, decision)),
-        Side::Invalid(errors) => Answer::Invalid { errors: errors.clone() },
+        Ok(ev) => SideAnswer::Decision(serde_json::to_value(ev.answer()).unwrap_or(Json::Null)),
+        Err(errors) => SideAnswer::Invalid { errors: errors.clone() },
     }
 }
 
 /// One request decided by both rule sets at `now` (when it has no `at`):
 /// how its decision changed, if it did, with both answers.
-pub(crate) fn judge(before: &RuleSet, after: &RuleSet, r: &CanSendRequest, now: i64) -> Option<(Change, Answer, Answer)> {
+pub(crate) fn judge(before: &Engine, after: &Engine, r: &CanSendRequest, now: i64) -> Option<(Change, SideAnswer, SideAnswer)> {
     let (b, a) = (decide(before, r, now), decide(after, r, now));
-    let c = change((before, &b), (after, &a))?;
-    Some((c, answer(before, &b), answer(after, &a)))
+    let c = change(&b, &a)?;
+    Some((c, answer(&b), answer(&a)))
 }
 
 /// A request as JSON without the members it left out (`null`s).
@@ -231,12 +228,12 @@ fn instant(ms: i64) -> String {
 
 /// Decide every request of `recent` (oldest first) by `before` and by
 /// `after`, and report what changed.
-pub fn compare(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>]) -> Impact {
+pub fn compare(before: &Engine, after: &Engine, recent: &[Arc<Recorded>]) -> Impact {
     compare_listing(before, after, recent, MAX_GROUPS)
 }
 
 /// [`compare`], listing at most `max_groups` groups.
-fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], max_groups: usize) -> Impact {
+fn compare_listing(before: &Engine, after: &Engine, recent: &[Arc<Recorded>], max_groups: usize) -> Impact {
     let mut changes = Changes::default();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     let mut samples: Vec<Sample> = Vec::new();
@@ -246,7 +243,7 @@ fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], 
         let r = &rec.request;
         let tenant = match &r.tenant {
             Some(t) => t.clone(),
-            None => before.tenants.name(before.default_tenant).to_owned(),
+            None => before.rules().tenants.name(before.rules().default_tenant).to_owned(),
         };
         let key = (tenant, r.channel.clone());
         let group = groups.entry(key).or_insert_with_key(|(tenant, channel)| Group {
@@ -259,7 +256,7 @@ fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], 
         group.replayed += 1;
         let b = decide(before, r, rec.now);
         let a = decide(after, r, rec.now);
-        let Some(c) = change((before, &b), (after, &a)) else { continue };
+        let Some(c) = change(&b, &a) else { continue };
         changes.count(c);
         group.changes.count(c);
         group.changed += 1;
@@ -272,8 +269,8 @@ fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], 
                 channel: group.channel.clone(),
                 decided_at: instant(rec.now),
                 request: serde_json::to_value(r).map(without_nulls).unwrap_or(Json::Null),
-                before: answer(before, &b),
-                after: answer(after, &a),
+                before: answer(&b),
+                after: answer(&a),
             });
         }
     }
@@ -283,8 +280,8 @@ fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], 
     let groups_omitted = listed.len().saturating_sub(max_groups);
     listed.truncate(max_groups);
     Impact {
-        before: before.revision.to_string(),
-        after: after.revision.to_string(),
+        before: before.revision().to_owned(),
+        after: after.revision().to_owned(),
         replayed: recent.len(),
         changed: changes.total(),
         changes,
@@ -297,11 +294,11 @@ fn compare_listing(before: &RuleSet, after: &RuleSet, recent: &[Arc<Recorded>], 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{SourceFile, load_sources};
+    use crate::rules::SourceFile;
 
     /// A small rule set of its own (the shipped domain stays in rules/):
     /// one channel `c1` with a size limit, `c2` without, two tenants.
-    fn rules(limit: &str, extra_tenant: bool, c2: bool) -> RuleSet {
+    fn rules(limit: &str, extra_tenant: bool, c2: bool) -> Engine {
         let catalog = format!(
             "kind: catalog\nchannels:\n  c1: {{}}\n{}roles:\n  r: {{}}\nactions:\n  a: {{}}\nclient_statuses:\n  s: {{}}\ncodes:\n  big: {{ message: too big }}\n  hush: {{ message: hushed }}\nrequest_defaults: {{ tenant: t1, action: a }}\n",
             if c2 { "  c2: {}\n" } else { "" }
@@ -317,8 +314,8 @@ mod tests {
         if extra_tenant {
             files.push(SourceFile { path: "tenants/t2.yaml".into(), text: "kind: tenant\ntenant: t2\n".into() });
         }
-        match load_sources(&files, 0) {
-            Ok(c) => c.rules,
+        match Engine::from_sources(&files) {
+            Ok(e) => e,
             Err(e) => panic!("{e}: {:#?}", e.diagnostics),
         }
     }
@@ -331,7 +328,7 @@ mod tests {
         if let Some(t) = tenant {
             v["tenant"] = serde_json::json!(t);
         }
-        Arc::new(Recorded { request: request::decode(&v).unwrap_or_else(|e| panic!("{e:?}")), now: 1_700_000_000_000 })
+        Arc::new(Recorded { request: crate::request::decode(&v).unwrap_or_else(|e| panic!("{e:?}")), now: 1_700_000_000_000 })
     }
 
     #[test]
@@ -364,10 +361,10 @@ mod tests {
         assert_eq!(i.by_tenant_channel.get(1).map(|g| (g.changed, g.changes.codes_changed)), Some((2, 1)));
         let first = i.samples.first().unwrap_or_else(|| panic!("samples: {i:?}"));
         assert_eq!(first.change, Change::AllowToDeny);
-        let (Answer::Decision(b), Answer::Decision(a)) = (&first.before, &first.after) else { panic!("{first:?}") };
-        assert!(b.allowed && !a.allowed);
-        assert_eq!(a.violations.iter().map(|v| &*v.code).collect::<Vec<_>>(), ["big"]);
-        assert_eq!((b.revision.as_str(), a.revision.as_str()), (&*before.revision, &*after.revision));
+        let (SideAnswer::Decision(b), SideAnswer::Decision(a)) = (&first.before, &first.after) else { panic!("{first:?}") };
+        assert!(b["allowed"] == true && a["allowed"] == false);
+        assert_eq!(a["violations"].as_array().into_iter().flatten().map(|v| v["code"].as_str().unwrap_or("")).collect::<Vec<_>>(), ["big"]);
+        assert_eq!((b["revision"].as_str(), a["revision"].as_str()), (Some(before.revision()), Some(after.revision())));
         assert_eq!(first.request["channel"], "c2", "newest first");
         assert_eq!(i.samples.iter().filter(|s| s.change == Change::AllowToDeny).count(), SAMPLES_PER_CHANGE);
         assert!(i.samples.iter().any(|s| s.change == Change::CodesChanged));
@@ -393,7 +390,7 @@ mod tests {
         let i = compare(&before, &after, &recent);
         assert_eq!(i.changes, Changes { now_invalid: 2, ..Changes::default() });
         let s = i.samples.iter().find(|s| s.tenant == "t2").unwrap_or_else(|| panic!("{i:?}"));
-        let Answer::Invalid { errors } = &s.after else { panic!("{s:?}") };
+        let SideAnswer::Invalid { errors } = &s.after else { panic!("{s:?}") };
         assert_eq!(errors.first().map(|e| &*e.pointer), Some("/tenant"));
         let back = compare(&after, &before, &recent);
         assert_eq!(back.changes, Changes { now_valid: 2, ..Changes::default() });

@@ -1,4 +1,4 @@
-//! The command line: `cansend check | eval | serve`. Thin: parsing flags,
+//! The command line: `cansend check | diff | eval | serve | status`. Thin: parsing flags,
 //! calling the library, printing.
 //!
 //! Diagnostics are printed with their files under the directory as the
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cansend::rules::{self, Compiled, Diagnostic};
+use cansend::{Diagnostic, Engine, Request};
 
 /// The binary's allocator (the library leaves the choice to its embedder).
 /// Under `serve`, requests are decoded on one worker thread and often freed
@@ -76,6 +76,8 @@ enum Command {
     },
     /// Serve HTTP API v1 (can-send, batch, send-options, rules, tenants, metrics).
     Serve(cansend::service::ServeArgs),
+    /// Ask replicas what they serve: one line each; exit 1 when they disagree or one is degraded, 2 when one is unreachable.
+    Status(cansend::cli::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Diff { old, new, format } => diff(&old, &new, &format),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
         Command::Serve(args) => cansend::service::run(args),
+        Command::Status(args) => cansend::cli::status::run(args),
     }
 }
 
@@ -104,11 +107,10 @@ fn choose(dir: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Load the rules of `dir`, or the built-in rules.
-fn load(dir: Option<&Path>) -> Result<Compiled, ExitCode> {
-    let now = cansend::now_ms();
+fn load(dir: Option<&Path>) -> Result<Engine, ExitCode> {
     let result = match dir {
-        Some(d) => rules::load_dir(d, now),
-        None => rules::load_builtin(now),
+        Some(d) => Engine::from_dir(d),
+        None => Engine::builtin(),
     };
     result.map_err(|e| {
         print_diags(&e.diagnostics, dir);
@@ -123,26 +125,25 @@ fn check(dir: Option<&Path>, strict: bool, min_coverage: Option<f64>) -> ExitCod
         eprintln!("note: no ./rules here: checking the rules built into the binary");
     }
     let dir = dir.as_deref();
-    let compiled = match load(dir) {
+    let engine = match load(dir) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    print_diags(&compiled.warnings, dir);
-    let rs = &compiled.rules;
-    let report = cansend::check::run_tests(rs, cansend::now_ms());
+    print_diags(engine.warnings(), dir);
+    let report = cansend::check::run_tests(&engine, cansend::now_ms());
     for r in &report.results {
         if let Some(f) = &r.failure {
-            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", rules::diag::path_in(dir, &r.file), r.line, r.column, r.name);
+            eprintln!("{}:{}:{}: error: test `{}` failed: {f}", cansend::path_in(dir, &r.file), r.line, r.column, r.name);
         }
     }
     let covered = report.rules_total - report.unfired_rules.len();
     outln!(
         "{}: {} files, {} rules, {} tenants, revision {}",
         dir.map_or_else(|| "(built-in rules)".to_owned(), |d| d.display().to_string()),
-        rs.files.len(),
-        rs.rules.len(),
-        rs.tenants.len(),
-        rs.revision
+        engine.files().count(),
+        report.rules_total,
+        engine.tenants().count(),
+        engine.revision()
     );
     outln!("rule coverage: {covered}/{} rules fired in some test", report.rules_total);
     for id in &report.unfired_rules {
@@ -151,7 +152,7 @@ fn check(dir: Option<&Path>, strict: bool, min_coverage: Option<f64>) -> ExitCod
     for id in &report.unused_exceptions {
         outln!("  not exercised: exception {id}");
     }
-    let analysis_failed = analyse(rs, dir, strict, min_coverage);
+    let analysis_failed = analyse(&engine, dir, strict, min_coverage);
     outln!("tests: {} passed, {} failed", report.passed(), report.failed());
     if report.failed() > 0 || analysis_failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
@@ -159,16 +160,16 @@ fn check(dir: Option<&Path>, strict: bool, min_coverage: Option<f64>) -> ExitCod
 /// The static analysis and condition coverage of `check`: findings as
 /// warnings, leaves the tests missed; whether `--strict` or
 /// `--min-coverage` fails the run.
-fn analyse(rs: &cansend::engine::model::RuleSet, dir: Option<&Path>, strict: bool, min: Option<f64>) -> bool {
-    let findings = cansend::analysis::findings(rs);
-    let coverage = cansend::analysis::coverage(rs, cansend::now_ms());
+fn analyse(engine: &Engine, dir: Option<&Path>, strict: bool, min: Option<f64>) -> bool {
+    let findings = cansend::analysis::findings(engine);
+    let coverage = cansend::analysis::coverage(engine, cansend::now_ms());
     for line in coverage.report() {
         outln!("{line}");
     }
     let warnings: Vec<&cansend::analysis::Finding> = findings.iter().filter(|f| !f.allowed).collect();
     for f in &warnings {
         let level = if f.kind.is_warning() { "warning" } else { "note" };
-        eprintln!("{}:{}:{}: {level}: {} [{}]", rules::diag::path_in(dir, &f.file), f.line, f.column, f.message, f.kind.name());
+        eprintln!("{}:{}:{}: {level}: {} [{}]", cansend::path_in(dir, &f.file), f.line, f.column, f.message, f.kind.name());
     }
     let counted = warnings.iter().filter(|f| f.kind.is_warning()).count();
     let accepted = findings.len() - warnings.len();
@@ -190,7 +191,7 @@ fn diff(old: &Path, new: &Path, format: &str) -> ExitCode {
         (Ok(b), Ok(a)) => (b, a),
         (Err(code), _) | (_, Err(code)) => return code,
     };
-    let report = cansend::analysis::generated_impact(&before.rules, &after.rules);
+    let report = cansend::analysis::generated_impact(&before, &after);
     if format == "json" {
         outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {
@@ -201,11 +202,10 @@ fn diff(old: &Path, new: &Path, format: &str) -> ExitCode {
 }
 
 fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
-    let compiled = match load(choose(dir).as_deref()) {
+    let engine = match load(choose(dir).as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rs = &compiled.rules;
     let mut text = String::new();
     let read = match file {
         None => std::io::stdin().read_to_string(&mut text).map(|_| ()),
@@ -218,14 +218,18 @@ fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {
     }
     // The API's own decoding and answer: the same statuses, problems and
     // pointers as `POST /v1/can-send` (a repeated key, a typo, …).
-    match cansend::service::api::decide::answer(rs, text.as_bytes(), explain, cansend::now_ms()) {
-        Ok((body, _request)) => {
-            outln!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    match Request::from_slice(text.as_bytes()).and_then(|r| engine.decide_with(&r, cansend::now_ms(), explain).map(|a| to_json(&a))) {
+        Ok(body) => {
+            outln!("{body}");
             ExitCode::SUCCESS
         }
-        Err(problem) => {
-            outln!("{}", serde_json::to_string_pretty(&problem).unwrap_or_default());
+        Err(e) => {
+            outln!("{}", to_json(&cansend::render::Problem::from(e)));
             ExitCode::from(2)
         }
     }
+}
+
+fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
 }

@@ -1,7 +1,7 @@
 //! The recent requests: a ring of the last N can-send requests the service
 //! decided, kept so that a rule change can be replayed against them before
-//! (`POST /v1/rules/validate`) and after (every reload) it applies — the
-//! "what would this change change" of SPEC §4.4.
+//! (`POST /v1/rules/validate`) and after (every reload) it applies: "what
+//! would this change change?".
 //!
 //! It sits on the hot path of `POST /v1/can-send`, so recording is made
 //! to cost next to nothing:
@@ -52,7 +52,9 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// does not change its answer between the two sides of a comparison.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The request, as decoded.
     pub request: CanSendRequest,
+    /// When it was decided, ms since the epoch.
     pub now: i64,
 }
 
@@ -78,6 +80,7 @@ impl Recent {
         Self { slots, offered: AtomicU64::new(0), skipped: AtomicU64::new(0) }
     }
 
+    /// How many requests the ring keeps.
     pub fn capacity(&self) -> usize {
         self.slots.len()
     }

@@ -2,6 +2,8 @@
 //! coverage, `--min-coverage`) and `cansend diff`, as a user runs them:
 //! the real binary on rule directories on disk.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,7 +2,7 @@
 //! names the file, line and column, the rule (or tenant, or test) and a hint.
 //!
 //! Each case is the shipped rule set (`source::builtin()`) with one file
-//! replaced or added, loaded through `rules::load_sources`. Expected
+//! replaced or added, loaded through `Engine::from_sources`. Expected
 //! positions are computed from the broken text itself (the line and column
 //! of a unique needle), so the table says *where* an error must point
 //! without hard-coding line numbers of the shipped files.
@@ -11,12 +11,25 @@
 //! the directory), all errors of a load reported together, and 2000 random
 //! mutations of the shipped YAML that must never panic the loader.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use cansend::rules::diag::Diagnostic;
-use cansend::rules::{LoadError, SourceFile, load_dir, load_sources, source::builtin};
+use cansend::Diagnostic;
+use cansend::builtin_rules as builtin;
+use cansend::{Engine, LoadError, SourceFile};
+
+/// Compile files held in memory, as the service compiles a directory.
+fn load_sources(files: &[SourceFile], _now: i64) -> Result<Engine, LoadError> {
+    Engine::from_sources(files)
+}
+
+/// Read and compile a directory.
+fn load_dir(dir: &std::path::Path, _now: i64) -> Result<Engine, LoadError> {
+    Engine::from_dir(dir)
+}
 
 /// The instant of loading (only decides which overrides count as expired).
 const NOW: i64 = 1_764_000_000_000;
@@ -505,40 +518,13 @@ fn table() -> Vec<Case> {
             Want::at(f, t, "demo-tags", "tenant `demo-tags` is defined by two files")
         }),
         // Rule tests.
-        case(
-            "a test expecting an unknown code",
-            edit(
-                "tests/message.yaml",
-                "request: { message: { text: null } }\n    expect: { allowed: false, codes: [empty_message] }",
-                "request: { message: { text: null } }\n    expect: { allowed: false, codes: [empty_mesage] }",
-            ),
-            |f, t| {
-                Want::at(f, t, "empty_mesage", "unknown code `empty_mesage`")
-                    .rule("§1.8 no text, no template, no attachment is empty")
-                    .hint("did you mean `empty_message`?")
-            },
-        ),
-        case(
-            "a test expecting an unknown rule",
-            edit("tests/eligibility.yaml", "rules: [client-not-blocked]", "rules: [client-not-blockd]"),
-            |f, t| {
-                Want::at(f, t, "client-not-blockd", "unknown rule `client-not-blockd`")
-                    .rule("§1.2 blocked client is refused")
-                    .hint("did you mean `client-not-blocked`?")
-            },
-        ),
-        case(
-            "a test request with a typo field",
-            edit("tests/eligibility.yaml", "request: { client: { blocked: false } }", "request: { client: { blockd: false } }"),
-            |f, t| Want::at(f, t, "blockd", "test request: unknown field `blockd`").rule("§1.2 unblocked client passes"),
-        ),
     ]
 }
 
 #[test]
 fn the_shipped_set_loads() {
     let compiled = load_sources(&builtin(), NOW).unwrap_or_else(|e| panic!("{}", listing(&e.diagnostics)));
-    assert!(compiled.warnings.iter().all(|w| !w.is_error()));
+    assert!(compiled.warnings().iter().all(|w| !w.is_error()));
 }
 
 #[test]
@@ -563,6 +549,72 @@ fn every_broken_set_is_refused_with_a_located_diagnostic() {
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+// ---------------------------------------------------------------- rule tests that no longer make sense
+
+/// A rule test that no longer makes sense for the rules beside it — it
+/// expects a code or rule they do not have, its request has a typo or
+/// names a tenant that was deleted — is a failing test of `cansend check`,
+/// located at the test; the rules themselves load (and would serve).
+#[test]
+fn a_senseless_rule_test_fails_in_check_and_the_rules_still_load() {
+    // (case, the files changed, the tests that fail, what they say)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a [&'a str], &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "a test expecting an unknown code",
+            vec![edit(
+                "tests/message.yaml",
+                "request: { message: { text: null } }\n    expect: { allowed: false, codes: [empty_message] }",
+                "request: { message: { text: null } }\n    expect: { allowed: false, codes: [empty_mesage] }",
+            )],
+            &["§1.8 no text, no template, no attachment is empty"],
+            "unknown code `empty_mesage` (did you mean `empty_message`?)",
+        ),
+        (
+            "a test expecting an unknown rule",
+            vec![edit("tests/eligibility.yaml", "rules: [client-not-blocked]", "rules: [client-not-blockd]")],
+            &["§1.2 blocked client is refused"],
+            "unknown rule `client-not-blockd` (did you mean `client-not-blocked`?)",
+        ),
+        (
+            "a test request with a typo field",
+            vec![edit("tests/eligibility.yaml", "request: { client: { blocked: false } }", "request: { client: { blockd: false } }")],
+            &["§1.2 unblocked client passes"],
+            "request does not decode: /client/blockd: unknown field `blockd`",
+        ),
+    ];
+    for (name, changes, failing, message) in cases {
+        let files = with(&changes);
+        let engine = load_sources(&files, NOW).unwrap_or_else(|e| panic!("{name}: the set must load:\n{}", listing(&e.diagnostics)));
+        let report = cansend::check::run_tests(&engine, NOW);
+        let failed: Vec<(&str, &str)> = report.results.iter().filter_map(|r| r.failure.as_deref().map(|f| (r.name.as_str(), f))).collect();
+        let names: Vec<&str> = failed.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, failing, "{name}: the tests that fail");
+        for (test, failure) in &failed {
+            assert!(failure.contains(message), "{name}: test `{test}` fails with {failure:?}, expected it to say {message:?}");
+        }
+        let edited = changes.first().map(|c| c.0).unwrap_or_default();
+        assert!(
+            report.results.iter().filter(|r| r.failure.is_some()).all(|r| r.file == edited && r.line > 0),
+            "{name}: located in {edited}"
+        );
+    }
+}
+
+/// Deleting a tenant whose name the rule tests use: the rules load; the
+/// tests about that tenant fail, saying so.
+#[test]
+fn deleting_a_tenant_fails_its_tests_not_the_load() {
+    let files: Vec<SourceFile> = builtin().into_iter().filter(|f| f.path != "tenants/demo-tags.yaml").collect();
+    let engine = load_sources(&files, NOW).unwrap_or_else(|e| panic!("the set must load:\n{}", listing(&e.diagnostics)));
+    assert!(engine.tenants().all(|t| t != "demo-tags"));
+    let report = cansend::check::run_tests(&engine, NOW);
+    let failed: Vec<&str> = report.results.iter().filter_map(|r| r.failure.as_deref()).collect();
+    assert!(!failed.is_empty(), "the tests of demo-tags fail");
+    assert!(failed.iter().all(|f| f.contains("/tenant: unknown tenant `demo-tags`")), "{failed:#?}");
+    assert!(report.passed() > 0, "the other tests still pass");
 }
 
 // ---------------------------------------------------------------- limits

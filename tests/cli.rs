@@ -5,10 +5,12 @@
 //! editor or a CI annotation opens them; with no directory and no
 //! `./rules`, `check` checks the built-in rules and says so.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-use cansend::rules::source::builtin;
+use cansend::builtin_rules as builtin;
 
 fn cansend(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cansend")).current_dir(cwd).args(args).env_remove("CANSEND_RULES").output().expect("run cansend")

@@ -3,6 +3,8 @@
 //! a real socket — decisions, 422 problems with their pointers, 400s — and
 //! it survives its output being cut short (`| head`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::io::Write as _;

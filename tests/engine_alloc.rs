@@ -1,6 +1,8 @@
 //! The allowed decision path allocates nothing inside the engine: counted
 //! with a global allocator wrapper (a count, not a timing, so it is exact).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,7 +34,7 @@ fn allocations_of(f: impl FnOnce()) -> usize {
 // One test function: the counter is global, and tests run on threads.
 #[test]
 fn engine_allocations() {
-    let rs = cansend::rules::load_builtin(NOW).expect("builtin rules").rules;
+    let rs = cansend::Engine::builtin().expect("builtin rules").rule_set().clone();
     let bodies = [
         serde_json::json!({"sender": {"role": "agent"}, "client": {"status": "existing", "channels": ["whatsapp"]},
                            "channel": "whatsapp", "message": {"text": "Hello"}}),
@@ -43,9 +45,9 @@ fn engine_allocations() {
                            "channel": "viber", "thread": {"tags": ["sales"]}, "message": {"template": {"name": "t"}}}),
     ];
     for body in &bodies {
-        let input = cansend::request::parse(&rs, body, NOW).expect("valid request");
+        let input = cansend::internals::parse(&rs, body, NOW).expect("valid request");
         let mut allowed = false;
-        let n = allocations_of(|| allowed = cansend::engine::evaluate(&rs, &input, false).allowed);
+        let n = allocations_of(|| allowed = cansend::internals::evaluate(&rs, &input, false).allowed);
         assert!(allowed, "{body}");
         assert_eq!(n, 0, "allowed decision allocated {n} times: {body}");
     }
@@ -53,9 +55,9 @@ fn engine_allocations() {
     // A denial allocates its violations vector, once.
     let body = serde_json::json!({"sender": {"role": "agent"}, "client": {"status": "existing", "blocked": true, "channels": ["whatsapp"]},
                                   "channel": "whatsapp", "message": {"text": "Hello"}});
-    let input = cansend::request::parse(&rs, &body, NOW).expect("valid request");
+    let input = cansend::internals::parse(&rs, &body, NOW).expect("valid request");
     let mut violations = 0;
-    let n = allocations_of(|| violations = cansend::engine::evaluate(&rs, &input, false).violations.len());
+    let n = allocations_of(|| violations = cansend::internals::evaluate(&rs, &input, false).violations.len());
     assert_eq!(violations, 1);
     assert_eq!(n, 1, "one allocation: the violations vector");
 }

@@ -2,6 +2,8 @@
 //! role, action, capability, client status, violation code or tenant of the
 //! shipped rules. The domain is data in `rules/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 use std::fs;
 use std::path::Path;
 
@@ -27,12 +29,20 @@ fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
 
 #[test]
 fn src_names_no_domain_value() {
-    let rs = cansend::rules::load_builtin(0).expect("builtin rules").rules;
+    let engine = cansend::Engine::builtin().expect("builtin rules");
+    let c = engine.catalog();
     let mut names: Vec<String> = Vec::new();
-    for table in [&rs.channels, &rs.roles, &rs.actions, &rs.capabilities, &rs.client_statuses, &rs.tenants] {
-        names.extend(table.names.iter().map(|n| n.to_string()));
+    for table in [
+        c.channels().collect::<Vec<_>>(),
+        c.roles().collect(),
+        c.actions().collect(),
+        c.capabilities().collect(),
+        c.client_statuses().collect(),
+        c.tenants().collect(),
+    ] {
+        names.extend(table.into_iter().map(str::to_owned));
     }
-    names.extend(rs.codes.iter().map(|c| c.name.to_string()));
+    names.extend(c.codes().map(|(name, _)| name.to_owned()));
     assert!(names.len() > 30, "the catalog was read: {names:?}");
     // The keys of a settings file's `send_options` mapping are words of the
     // rule format (docs/rules.md), not of the domain; one of them is spelt

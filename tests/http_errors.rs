@@ -2,6 +2,8 @@
 //! (`application/problem+json`) with the exact status and, for field
 //! errors, the JSON pointer of the field. Never a 500, never silence.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::time::Duration;
@@ -222,9 +224,11 @@ async fn chunked(path: &str, body: &[u8], addr: std::net::SocketAddr) -> String 
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods() {
     let s = Server::start().await;
-    for path in ["/", "/v1/can_send", "/v2/can-send", "/v1/tenants", "/v1/can-send/batch/1"] {
+    for path in ["/nope", "/console", "/v1/can_send", "/v2/can-send", "/v1/tenants", "/v1/can-send/batch/1"] {
         assert_problem(&s.get(path).await, 404, None);
     }
+    // `/` is the console's page (tests/http_console.rs), not a 404.
+    assert_eq!(s.get("/").await.content_type, "text/html; charset=utf-8");
     assert_problem(&s.post("/v1/nope", &base()).await, 404, None);
     let a = s.get("/v1/can-send").await;
     assert_problem(&a, 405, None);

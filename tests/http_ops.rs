@@ -2,6 +2,8 @@
 //! document, swaps of the served revision, graceful shutdown and the
 //! `cansend serve` process itself — over real sockets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::io::BufRead as _;

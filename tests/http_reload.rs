@@ -9,6 +9,8 @@
 //! reloads, valid and invalid mixed, and every answer's revision is one that
 //! was valid, with the decision that revision gives.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::collections::{BTreeSet, HashMap};

@@ -2,6 +2,8 @@
 //! line 12 through `POST /v1/send-options`), allow and deny sides, exact
 //! codes, against the repository's `rules/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use http_common::{Server, base, codes, with};

@@ -4,12 +4,14 @@
 //! OpenAPI 3.1 uses). A generated document that drifted from the code, or a
 //! field typed `object` that is really a number, fails here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
+
 mod http_common;
 
 use std::fs;
 
 use cansend::reload::RuleSource;
-use cansend::service::Limits;
+use cansend::service::{Limits, routes};
 use http_common::{Answer, Server, base, copy_dir, rules_dir, with};
 use serde_json::{Value, json};
 
@@ -113,4 +115,23 @@ async fn every_answer_matches_the_document() {
     let acme = &cases.iter().find(|(p, _, a)| *p == "/v1/tenants/{tenant}" && a.json["tenant"] == "acme").map(|(.., a)| a.json.clone());
     let acme = acme.clone().unwrap_or_default();
     assert!(acme["channels"]["email"]["max_file_size"]["expired_override"].is_object(), "{acme}");
+}
+
+/// The document covers the JSON API, and only it: every route the server
+/// takes is in it, except the console's pages and files
+/// (`routes::NOT_API`), which answer HTML, CSS and JavaScript and have
+/// no schema to conform to.
+#[tokio::test]
+async fn every_api_route_is_documented_and_no_console_route_is() {
+    let s = Server::start().await;
+    let doc = s.get("/openapi.json").await.json;
+    let Some(paths) = doc["paths"].as_object() else { panic!("no paths in {doc}") };
+    for route in routes::ALL {
+        let api = !routes::NOT_API.contains(route);
+        assert_eq!(paths.contains_key(*route), api, "{route}: documented iff part of the JSON API");
+    }
+    assert_eq!(paths.len(), routes::ALL.len() - routes::NOT_API.len(), "a documented path the router does not name");
+    for page in routes::NOT_API {
+        assert!(routes::ALL.contains(page), "{page} is a route");
+    }
 }

@@ -1,10 +1,12 @@
 //! Shared by the benchmarks: request shapes, a generated many-tenant rule
 //! set, and the hand-written floor — SPEC §1 for the shipped rules as plain
 //! Rust, independent of the engine, to measure the engine against.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a benchmark fails loudly")]
 #![allow(dead_code)]
 
+use cansend::SourceFile;
 use cansend::request::CanSendRequest;
-use cansend::rules::SourceFile;
 use serde_json::{Value, json};
 
 /// 2026-11-24T12:00:00Z
@@ -55,7 +57,7 @@ pub fn with_attachments(tenant: &str, n: usize) -> Value {
 /// raised, per file (31–99 MB) and per message (100–199 MB, so that the
 /// file limit stays within it).
 pub fn many_tenants(n: usize) -> Vec<SourceFile> {
-    let mut files = cansend::rules::source::builtin();
+    let mut files = cansend::builtin_rules();
     files.extend((0..n).map(generated_tenant));
     files
 }

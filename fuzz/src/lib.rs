@@ -10,29 +10,26 @@
 //!
 //! | target | input | path |
 //! | --- | --- | --- |
-//! | [`request`] | a `POST /v1/can-send` body | fast decode, parse, strict decode, bind, evaluate (± explain), render |
-//! | [`rule_file`] | one rule file, YAML or TOML | overlaid on the built-in rules, `rules::load_sources`, then used |
+//! | [`request`] | a `POST /v1/can-send` body | fast decode, parse, strict decode, then `Engine::decide` and `Engine::explain` |
+//! | [`rule_file`] | one rule file, YAML or TOML | overlaid on the built-in rules, `Engine::from_sources`, then used |
 //! | [`http`] | a body for can-send, batch or send-options | the real router, in process (`tower::ServiceExt::oneshot`) |
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
 
 use std::sync::OnceLock;
 
-use cansend::decision::{DecisionBody, Outcome, render};
-use cansend::engine::input::Input;
-use cansend::engine::model::RuleSet;
-use cansend::engine::{evaluate, options::send_options};
-use cansend::request::{self, CanSendRequest, FieldError};
-use cansend::rules::{self, Diagnostic, SourceFile};
-use cansend::service::body;
-use cansend::service::problem::Problem;
+use cansend::render::Problem;
+use cansend::request::json;
+use cansend::{Answer, Diagnostic, Engine, FieldError, Request, RequestError, SendOptionsRequest, SourceFile};
 use serde_json::Value as Json;
 
 /// The one instant every target decides at (ms since the epoch), so a run
 /// is reproducible. (The built-in rules read no clock-relative field.)
 pub const NOW: i64 = 1_764_000_000_000;
 
-fn builtin() -> &'static RuleSet {
-    static RULES: OnceLock<RuleSet> = OnceLock::new();
-    RULES.get_or_init(|| rules::load_builtin(NOW).expect("the built-in rules load").rules)
+fn builtin() -> &'static Engine {
+    static RULES: OnceLock<Engine> = OnceLock::new();
+    RULES.get_or_init(|| Engine::builtin().expect("the built-in rules load"))
 }
 
 fn to_json<T: serde::Serialize>(t: &T) -> Json {
@@ -51,41 +48,39 @@ fn to_json<T: serde::Serialize>(t: &T) -> Json {
 ///   a name or limit refused when binding: the field itself exists).
 /// - A decided body: see [`decide`].
 pub fn request(data: &[u8]) {
-    let rs = builtin();
-    let fast = body::decode_fast::<CanSendRequest>(data);
-    let value = match body::parse(data) {
+    let engine = builtin();
+    let fast = json::decode_fast::<Request>(data);
+    let value = match json::parse(data) {
         Ok(v) => v,
-        Err(p) => {
-            assert!(fast.is_none(), "the fast path accepted a body the general path cannot parse: {p:?}");
-            assert!(matches!(p.status, 400 | 422), "parse answered {}", p.status);
-            to_json(&p);
+        Err(e) => {
+            assert!(fast.is_none(), "the fast path accepted a body the general path cannot parse: {e:?}");
+            assert!(matches!(e.status(), 400 | 422), "parse answered {}", e.status());
+            to_json(&Problem::from(e));
             return;
         }
     };
-    let general = body::expect_object(&value).and_then(|()| request::decode(&value));
+    let general = Request::from_json(&value);
     let r = match (fast, general) {
         (Some(f), Ok(g)) => {
             assert_eq!(to_json(&f), to_json(&g), "the fast and the general path decode alike");
-            let (bf, bg) = (request::bind(rs, &f, NOW), request::bind(rs, &g, NOW));
-            assert_eq!(format!("{bf:?}"), format!("{bg:?}"), "both decodings bind alike");
+            let (df, dg) = (engine.decide(&f, NOW), engine.decide(&g, NOW));
+            assert_eq!(df, dg, "both decodings decide alike");
             g
         }
         (Some(_), Err(e)) => panic!("the fast path accepted a body the general path refuses: {e:?}"),
         (None, Ok(_)) => panic!("the general path decoded a body the fast path declined"),
-        (None, Err(errs)) => {
-            check_pointers(&value, &errs, Resolves::Parent);
-            to_json(&Problem::invalid(errs));
+        (None, Err(e)) => {
+            check_pointers(&value, e.errors(), Resolves::Parent);
+            to_json(&Problem::from(e));
             return;
         }
     };
-    match request::bind(rs, &r, NOW) {
-        Ok(input) => {
-            decide(rs, &input);
-        }
-        Err(errs) => {
-            assert!(!errs.is_empty(), "a refusal says why");
-            check_pointers(&value, &errs, Resolves::Field);
-            to_json(&Problem::invalid(errs));
+    match decide(engine, &r) {
+        Ok(_) => {}
+        Err(e) => {
+            assert!(!e.errors().is_empty(), "a refusal says why");
+            check_pointers(&value, e.errors(), Resolves::Field);
+            to_json(&Problem::from(e));
         }
     }
 }
@@ -112,46 +107,47 @@ fn check_pointers(body: &Json, errs: &[FieldError], how: Resolves) {
     }
 }
 
-/// Evaluate a bound input with and without explain, render both, and check
-/// what must hold of any decision:
+/// Decide a request with and without explain, and check what must hold of
+/// any decision:
 ///
-/// - `allowed` iff no violations, before and after rendering;
+/// - `allowed` iff no violations;
 /// - explain changes nothing but adding the trace, and the trace's fired
 ///   entries are exactly the violations; every rule is traced once (per
 ///   attachment for per-attachment rules, once when there are none);
-/// - every violation survives rendering, and its pointer names an
-///   attachment of the request.
-pub fn decide(rs: &RuleSet, input: &Input) -> DecisionBody {
-    let plain = evaluate(rs, input, false);
-    let explained = evaluate(rs, input, true);
-    assert_eq!(plain.allowed, plain.violations.is_empty(), "allowed iff no violations");
-    assert!(plain.trace.is_none(), "no trace unless asked");
-    assert_eq!(plain.allowed, explained.allowed, "explain does not change the decision");
-    assert_eq!(plain.violations, explained.violations, "explain does not change the violations");
-    let trace = explained.trace.as_ref().map(|t| t.entries.as_slice()).expect("a trace when asked");
-    let fired: Vec<_> = trace.iter().filter(|t| t.outcome == Outcome::Fired).map(|t| (t.rule, t.attachment)).collect();
-    let hits: Vec<_> = explained.violations.iter().map(|h| (h.rule, h.attachment)).collect();
+/// - every violation's pointer names an attachment of the request.
+pub fn decide<'e>(engine: &'e Engine, r: &Request) -> Result<Answer<'e>, RequestError> {
+    let body = engine.decide(r, NOW)?;
+    let explained = engine.explain(r, NOW)?;
+    assert_eq!(body.allowed, body.violations.is_empty(), "allowed iff no violations");
+    assert!(body.trace.is_none(), "no trace unless asked");
+    assert_eq!(body.allowed, explained.allowed, "explain does not change the decision");
+    assert_eq!(body.violations, explained.violations, "explain does not change the violations");
+    let trace = explained.trace.as_deref().expect("a trace when asked");
+    let fired: Vec<_> = trace.iter().filter(|t| t.result == "fired").map(|t| (t.rule, t.pointer.clone())).collect();
+    let hits: Vec<_> = explained.violations.iter().map(|v| (v.rule, v.pointer.clone())).collect();
     assert_eq!(fired, hits, "the trace's fired rules are the violations");
     // A rule about each attachment is traced once per attachment, or once
     // (not fired) when there are none.
-    let expected: usize = rs.rules.iter().map(|r| if r.per_attachment { input.attachments.len().max(1) } else { 1 }).sum();
+    let attachments = r.message.attachments.as_ref().map_or(0, Vec::len);
+    let expected: usize = engine.catalog().rules().map(|rule| if rule.per_attachment { attachments.max(1) } else { 1 }).sum();
     assert_eq!(trace.len(), expected, "every rule is traced once (per attachment)");
-
-    let body = render(rs, input, &plain);
-    let with_trace = render(rs, input, &explained);
-    assert_eq!(body.allowed, body.violations.is_empty(), "a rendered decision: allowed iff no violations");
-    assert_eq!(body.violations.len(), plain.violations.len(), "every violation is rendered");
-    assert_eq!(body.violations, with_trace.violations, "explain renders the same violations");
-    assert_eq!(with_trace.trace.as_ref().map(Vec::len), Some(trace.len()), "every trace entry is rendered");
+    for step in trace {
+        assert_eq!(
+            step.conditions.len(),
+            step.checks.len().max(usize::from(step.checks.is_empty() && !step.conditions.is_empty())),
+            "each condition has its parts"
+        );
+        assert!(!step.file.is_empty() && step.line > 0, "each rule says where it is written: {step:?}");
+    }
     for v in &body.violations {
         if let Some(p) = &v.pointer {
             let i: Option<usize> = p.strip_prefix("/message/attachments/").and_then(|i| i.parse().ok());
-            assert!(i.is_some_and(|i| i < input.attachments.len()), "violation pointer {p} names no attachment");
+            assert!(i.is_some_and(|i| i < attachments), "violation pointer {p} names no attachment");
         }
     }
-    to_json(&with_trace);
+    to_json(&explained);
     to_json(&body);
-    body
+    Ok(body)
 }
 
 // ---------------------------------------------------------------- rule_file
@@ -168,11 +164,11 @@ pub fn decide(rs: &RuleSet, input: &Input) -> DecisionBody {
 pub fn rule_file(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else { return };
     let (files, replaced) = overlay(selector, String::from_utf8_lossy(rest).into_owned());
-    match rules::load_sources(&files, NOW) {
-        Ok(compiled) => {
-            check_diagnostics(&files, &compiled.warnings);
-            assert!(compiled.warnings.iter().all(|d| !d.is_error()), "a loaded set carries warnings only");
-            exercise(&compiled.rules);
+    match Engine::from_sources(&files) {
+        Ok(engine) => {
+            check_diagnostics(&files, engine.warnings());
+            assert!(engine.warnings().iter().all(|d| !d.is_error()), "a loaded set carries warnings only");
+            exercise(&engine);
         }
         Err(e) => {
             assert!(e.diagnostics.iter().any(Diagnostic::is_error), "a failed load names an error (replaced {replaced})");
@@ -186,7 +182,7 @@ pub fn rule_file(data: &[u8]) {
 /// text of the set, and parsing it dominated each run) come along only
 /// when one of them is the file replaced.
 pub fn overlay(selector: u8, text: String) -> (Vec<SourceFile>, String) {
-    let mut files = rules::source::builtin();
+    let mut files = cansend::builtin_rules();
     let ext = if selector & 1 == 1 { "toml" } else { "yaml" };
     let slot = usize::from(selector >> 1) % (files.len() + 1);
     let path = match files.get(slot) {
@@ -209,7 +205,7 @@ pub fn overlay(selector: u8, text: String) -> (Vec<SourceFile>, String) {
 /// The selector byte that makes [`overlay`] replace the file at `path`
 /// (in its own format), if it is one of the built-in files.
 pub fn selector_for(path: &str) -> Option<u8> {
-    let slot = rules::source::builtin().iter().position(|f| f.path == path)?;
+    let slot = cansend::builtin_rules().iter().position(|f| f.path == path)?;
     let toml = u8::from(path.ends_with(".toml"));
     u8::try_from(slot).ok().map(|s| (s << 1) | toml)
 }
@@ -251,23 +247,26 @@ const PROBES: &[&str] = &[
         "message": {}}"#,
 ];
 
-fn exercise(rs: &RuleSet) {
-    let report = cansend::check::run_tests(rs, NOW);
-    assert_eq!(report.results.len(), rs.tests.len(), "every rule test reports");
-    for t in &rs.tests {
-        if let Ok(input) = request::parse(rs, &t.request, NOW) {
-            decide(rs, &input);
+fn exercise(engine: &Engine) {
+    let report = cansend::check::run_tests(engine, NOW);
+    assert_eq!(report.results.len(), engine.tests().len(), "every rule test reports");
+    for t in engine.tests() {
+        if let Ok(r) = Request::from_json(&t.request) {
+            let _ = decide(engine, &r);
         }
     }
+    let tenants: Vec<String> = engine.tenants().map(str::to_owned).collect();
     for probe in PROBES {
         let Ok(mut v) = serde_json::from_str::<Json>(probe) else { continue };
-        for tenant in &rs.tenants.names {
+        for tenant in &tenants {
             if let Some(o) = v.as_object_mut() {
-                o.insert("tenant".into(), Json::from(&**tenant));
+                o.insert("tenant".into(), Json::from(tenant.as_str()));
             }
-            if let Ok(input) = request::parse(rs, &v, NOW) {
-                decide(rs, &input);
-                let options = send_options(rs, &input);
+            let Ok(r) = Request::from_json(&v) else { continue };
+            if decide(engine, &r).is_ok() {
+                let asked = serde_json::json!({"tenant": tenant, "sender": v["sender"], "client": v["client"]});
+                let asked = SendOptionsRequest::from_json(&asked).expect("the probe's sender and client decode");
+                let options = engine.send_options(&asked, NOW).expect("bound as the request was");
                 for c in &options.channels {
                     assert_eq!(c.sendable, c.violations.is_empty(), "a channel is sendable iff nothing forbids it: {c:?}");
                 }
@@ -275,8 +274,8 @@ fn exercise(rs: &RuleSet) {
             }
         }
     }
-    for tenant in &rs.tenants.names {
-        let view = cansend::service::tenant::view(rs, tenant, NOW);
+    for tenant in &tenants {
+        let view = engine.tenant_view(tenant, NOW);
         assert!(view.is_some(), "every tenant of the set has a view: {tenant}");
         to_json(&view);
     }
@@ -308,7 +307,7 @@ pub fn http(data: &[u8]) {
         assert_eq!(answer.get("status").and_then(Json::as_u64), Some(u64::from(status)), "a problem carries its status");
         return;
     }
-    let rs = builtin();
+    let engine = builtin();
     let explain = route.ends_with("explain=true");
     let sent: Json = serde_json::from_slice(body).expect("a body answered 200 is JSON");
     if route.starts_with("/v1/can-send/batch") {
@@ -316,9 +315,10 @@ pub fn http(data: &[u8]) {
         let decisions = answer.get("decisions").and_then(Json::as_array).expect("a batch answer has decisions");
         assert_eq!(items.len(), decisions.len(), "one answer per request");
         for (i, (item, got)) in items.iter().zip(decisions).enumerate() {
-            match library(rs, item, explain) {
+            match library(engine, item, explain) {
                 Ok(want) => assert_eq!(got, &want, "batch item {i} is answered as alone"),
-                Err(errs) => {
+                Err(e) => {
+                    let errs = e.errors();
                     assert_eq!(got.get("status").and_then(Json::as_u64), Some(422), "a bad item is a 422 in place: {got}");
                     let pointers: Vec<&str> =
                         got["errors"].as_array().into_iter().flatten().filter_map(|e| e["pointer"].as_str()).collect();
@@ -329,7 +329,7 @@ pub fn http(data: &[u8]) {
             }
         }
     } else if route.starts_with("/v1/can-send") {
-        let want = library(rs, &sent, explain);
+        let want = library(engine, &sent, explain);
         assert_eq!(Ok(&answer), want.as_ref().map_err(|_| ()), "the server answers as the library");
     } else {
         let channels = answer.get("channels").and_then(Json::as_array).expect("send-options lists channels");
@@ -341,11 +341,10 @@ pub fn http(data: &[u8]) {
 }
 
 /// The library's answer to one can-send request, as JSON.
-fn library(rs: &RuleSet, v: &Json, explain: bool) -> Result<Json, Vec<FieldError>> {
-    body::expect_object(v)?;
-    let input = request::parse(rs, v, NOW)?;
-    let body = decide(rs, &input);
-    Ok(if explain { to_json(&render(rs, &input, &evaluate(rs, &input, true))) } else { to_json(&body) })
+fn library(engine: &Engine, v: &Json, explain: bool) -> Result<Json, RequestError> {
+    let r = Request::from_json(v)?;
+    let body = decide(engine, &r)?;
+    Ok(if explain { to_json(&engine.explain(&r, NOW)?) } else { to_json(&body) })
 }
 
 /// POST `body` to `route` of the real router; status, content type and the

@@ -15,10 +15,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::decision::Outcome;
-use crate::engine::evaluate;
-use crate::engine::model::{Cond, RuleSet};
-use crate::request;
+use crate::engine::decision::Outcome;
+use crate::engine::model::Cond;
+use crate::facade::Engine;
+use crate::request::CanSendRequest;
 
 use super::logic::{Formula, Lit, leaves, nnf, text_of};
 use super::prove::{Prover, Tenants, Verdict};
@@ -32,13 +32,18 @@ pub struct LeafCoverage {
     pub owner: String,
     /// The rule fired (the exception applied) in some test.
     pub owner_exercised: bool,
+    /// The file of the rule or exception, relative to the rules directory.
     pub file: String,
+    /// The line of the rule or exception.
     pub line: u32,
+    /// Some test evaluated the leaf and found it true.
     pub seen_true: bool,
+    /// Some test evaluated the leaf and found it false.
     pub seen_false: bool,
     /// No request can give the leaf this result where it is evaluated,
     /// with the tenants as defined: no test can show it.
     pub never_true: bool,
+    /// No request can make the leaf false where it is evaluated.
     pub never_false: bool,
 }
 
@@ -57,10 +62,15 @@ impl LeafCoverage {
 /// What the rule tests exercised.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Coverage {
+    /// Rules in the set.
     pub rules: usize,
+    /// Of those, rules some test made fire.
     pub rules_fired: usize,
+    /// Exceptions in the set.
     pub exceptions: usize,
+    /// Of those, exceptions some test saw carve a rule out.
     pub exceptions_applied: usize,
+    /// Every leaf of every rule, then of every exception, in order.
     pub leaves: Vec<LeafCoverage>,
 }
 
@@ -120,9 +130,10 @@ fn percent(n: usize, of: usize) -> f64 {
     if of == 0 { 100.0 } else { n as f64 * 100.0 / of as f64 }
 }
 
-/// Run the rule tests of `rs` (at `now` when a test gives no `at`) and
+/// Run the rule tests of `engine` (at `now` when a test gives no `at`) and
 /// gather what they exercised.
-pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
+pub fn coverage(engine: &Engine, now: i64) -> Coverage {
+    let rs = engine.rules();
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut out = Coverage { rules: rs.rules.len(), exceptions: rs.exceptions.len(), ..Coverage::default() };
     // For each leaf, in order: its text index and its owner (a rule, or not).
@@ -135,7 +146,7 @@ pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
             index.insert(t, out.leaves.len());
             owners.push((t, is_rule, i));
             out.leaves.push(LeafCoverage {
-                text: rs.texts.get(t as usize).map(|x| x.text.to_string()).unwrap_or_default(),
+                text: rs.leaves.get(t as usize).map(|x| x.text.to_string()).unwrap_or_default(),
                 owner: owner.clone(),
                 owner_exercised: false,
                 file: rs.file_path(file).to_owned(),
@@ -155,11 +166,13 @@ pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
     }
     let mut fired = vec![false; rs.rules.len()];
     let mut applied = vec![false; rs.exceptions.len()];
-    for t in &rs.tests {
-        let Ok(input) = request::parse(rs, &t.request, now) else { continue };
-        let Some(trace) = evaluate(rs, &input, true).trace else { continue };
+    for t in engine.tests() {
+        // A test whose request does not decode or bind fails in `check`; it sees nothing.
+        let Ok(request) = CanSendRequest::from_json(&t.request) else { continue };
+        let Ok(ev) = engine.evaluate(&request, now, true) else { continue };
+        let Some(trace) = ev.decision.trace else { continue };
         for l in &trace.leaves {
-            if let Some(c) = index.get(&l.text).and_then(|i| out.leaves.get_mut(*i)) {
+            if let Some(c) = index.get(&l.leaf).and_then(|i| out.leaves.get_mut(*i)) {
                 if l.result { c.seen_true = true } else { c.seen_false = true }
             }
         }
@@ -187,11 +200,12 @@ pub fn coverage(rs: &RuleSet, now: i64) -> Coverage {
     out
 }
 
-/// The exceptions that carved a rule out in the decision of `input` (for
+/// The exceptions that carved a rule out in the decision of `request` (for
 /// the analysis' own tests: this module is the one that reads traces).
 #[cfg(test)]
-pub(super) fn exempting(rs: &RuleSet, input: &crate::engine::input::Input) -> Vec<u32> {
-    let trace = evaluate(rs, input, true).trace.unwrap_or_default();
+pub(super) fn exempting(engine: &Engine, request: &CanSendRequest) -> Vec<u32> {
+    let decided = engine.evaluate(request, super::generate::BASE_AT, true);
+    let trace = decided.ok().and_then(|ev| ev.decision.trace).unwrap_or_default();
     trace.entries.iter().filter_map(|e| if let Outcome::Exempted(x) = e.outcome { Some(x) } else { None }).collect()
 }
 

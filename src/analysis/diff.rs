@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::engine::model::RuleSet;
-use crate::impact::{Change, Changes, Sample, judge, without_nulls};
+use crate::facade::Engine;
+use crate::impact::{Change, Changes, Sample, SideAnswer, judge, without_nulls};
 
 use super::facts::Facts;
 use super::generate::{BASE_AT, Generator};
@@ -20,12 +20,15 @@ pub const MAX_GENERATED: usize = 200_000;
 /// The changes among the generated requests of one tenant and channel.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct GeneratedGroup {
+    /// The tenant of the requests.
     pub tenant: String,
+    /// The channel of the requests.
     pub channel: String,
     /// Requests generated for this tenant and channel.
     pub generated: usize,
     /// Of those, decisions that changed in any way.
     pub changed: usize,
+    /// The changes, by kind.
     #[serde(flatten)]
     pub changes: Changes,
     /// A few requests whose decision changed (one of each kind first),
@@ -40,17 +43,22 @@ pub struct GeneratedGroup {
 /// Which decisions change from `before` to `after` over generated requests.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct GeneratedImpact {
+    /// The revision of the rules before the change.
     pub before: String,
+    /// The revision of the rules after it.
     pub after: String,
     /// Requests generated (and decided by both sets).
     pub generated: usize,
-    /// Tenants and channels (of either set) they were generated for.
+    /// Tenants (of either set) they were generated for.
     pub tenants: usize,
+    /// Channels (of either set) they were generated for.
     pub channels: usize,
     /// The generation stopped at [`MAX_GENERATED`] requests.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// Decisions that changed in any way (the sum of the five counts).
     pub changed: usize,
+    /// The changes, by kind.
     #[serde(flatten)]
     pub changes: Changes,
     /// Tenants and channels with a change, by name.
@@ -59,12 +67,13 @@ pub struct GeneratedImpact {
 
 /// Generate requests from the conditions of both sets, decide each by
 /// both, and report what changed.
-pub fn generated_impact(before: &RuleSet, after: &RuleSet) -> GeneratedImpact {
-    let g = Generator { sets: [before, after], facts: Facts::of(&[before, after]) };
+pub fn generated_impact(before: &Engine, after: &Engine) -> GeneratedImpact {
+    let sets = [before.rules(), after.rules()];
+    let g = Generator { sets, facts: Facts::of(&sets) };
     let (tenants, channels) = (g.tenants(), g.channels());
     let mut report = GeneratedImpact {
-        before: before.revision.to_string(),
-        after: after.revision.to_string(),
+        before: before.revision().to_owned(),
+        after: after.revision().to_owned(),
         generated: 0,
         tenants: tenants.len(),
         channels: channels.len(),
@@ -185,14 +194,18 @@ fn short(v: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn answer(a: &crate::impact::Answer) -> String {
+/// One side's answer in a few words: `allowed`, `denied: code (rule), …`
+/// or why the request is invalid.
+fn answer(a: &SideAnswer) -> String {
     match a {
-        crate::impact::Answer::Decision(d) if d.allowed => "allowed".into(),
-        crate::impact::Answer::Decision(d) => {
-            let v: Vec<String> = d.violations.iter().map(|v| format!("{} ({})", v.code, v.rule)).collect();
+        SideAnswer::Decision(d) if d.get("allowed") == Some(&serde_json::Value::Bool(true)) => "allowed".into(),
+        SideAnswer::Decision(d) => {
+            let word = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("?").to_owned();
+            let list = d.get("violations").and_then(serde_json::Value::as_array).into_iter().flatten();
+            let v: Vec<String> = list.map(|v| format!("{} ({})", word(v, "code"), word(v, "rule"))).collect();
             format!("denied: {}", v.join(", "))
         }
-        crate::impact::Answer::Invalid { errors } => {
+        SideAnswer::Invalid { errors } => {
             format!("invalid: {}", errors.iter().map(|e| format!("{} {}", e.pointer, e.message)).collect::<Vec<_>>().join("; "))
         }
     }
@@ -228,12 +241,12 @@ impl GeneratedImpact {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::SourceFile;
     use crate::rules::source::builtin;
-    use crate::rules::{SourceFile, load_sources};
 
     /// The shipped rules with `edit` applied to `file` (text replaced, or
     /// a new file when `from` is empty).
-    fn shipped(edits: &[Edit]) -> RuleSet {
+    fn shipped(edits: &[Edit]) -> Engine {
         let mut files = builtin();
         for (file, from, to) in edits {
             match files.iter_mut().find(|f| f.path == *file) {
@@ -244,7 +257,7 @@ mod tests {
                 _ => files.push(SourceFile { path: (*file).into(), text: (*to).into() }),
             }
         }
-        load_sources(&files, 0).unwrap_or_else(|e| panic!("{e}")).rules
+        Engine::from_sources(&files).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A file, a text in it and what replaces it.

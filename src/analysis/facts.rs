@@ -57,11 +57,13 @@ impl Facts {
 
     fn leaf(&mut self, rs: &RuleSet, c: &Cond) {
         match c {
-            Cond::Cmp { field, op, rhs, .. } => {
+            Cond::Cmp { field, op, rhs, text } => {
                 let path = path(rs, *field);
                 let within = matches!(op, Op::Within | Op::NotWithin);
+                // The type of the field, as the compiler recorded it with the leaf.
+                let ty = rs.leaves.get(*text as usize).map(|l| l.ty);
                 match rhs {
-                    Operand::Const(v) => self.constant(rs, &path, *field, within, v),
+                    Operand::Const(v) => self.constant(rs, &path, (*field, ty), within, v),
                     Operand::Field(g) => {
                         if let Some(s) = setting(rs, *g) {
                             let to = if within { &mut self.duration_settings } else { &mut self.settings };
@@ -87,8 +89,8 @@ impl Facts {
         }
     }
 
-    fn constant(&mut self, rs: &RuleSet, path: &str, field: Field, within: bool, v: &Value) {
-        let is_set = crate::rules::compile::field_type(rs, field).is_some_and(|t| t.elem().is_some());
+    fn constant(&mut self, rs: &RuleSet, path: &str, (field, ty): (Field, Option<Ty>), within: bool, v: &Value) {
+        let is_set = ty.is_some_and(|t| t.elem().is_some());
         match v {
             Value::Int(i) if within => {
                 self.durations.entry(path.to_owned()).or_default().insert(*i);
@@ -104,11 +106,11 @@ impl Facts {
             }
             Value::Strs(_) | Value::Syms(_) | Value::SymList(_) | Value::Sym(_) => {
                 let names: Vec<String> = match v {
-                    Value::Sym(s) => vec![member_name(rs, field, *s)],
+                    Value::Sym(s) => vec![member_name(rs, ty, *s)],
                     _ => elems(v)
                         .into_iter()
                         .map(|e| match e {
-                            super::world::Elem::Sym(s) => member_name(rs, field, s),
+                            super::world::Elem::Sym(s) => member_name(rs, ty, s),
                             super::world::Elem::Str(s) => s.to_string(),
                         })
                         .collect(),
@@ -121,9 +123,8 @@ impl Facts {
     }
 }
 
-/// The name of member `s` of the domain of `field` (or of its elements).
-fn member_name(rs: &RuleSet, field: Field, s: u32) -> String {
-    let ty = crate::rules::compile::field_type(rs, field);
+/// The name of member `s` of the domain of a field of type `ty` (or of its elements).
+fn member_name(rs: &RuleSet, ty: Option<Ty>, s: u32) -> String {
     match ty.map(|t| t.elem().unwrap_or(t)) {
         Some(Ty::Sym(d)) => rs.names(d).name(s).to_owned(),
         _ => s.to_string(),

@@ -117,7 +117,7 @@ fn never_fires(p: &Prover<'_>, i: u32) -> String {
 /// The conflicts of each case, in an admin's words.
 fn reason(rs: &RuleSet, cases: &[Vec<(u32, bool)>], per_attachment: bool) -> String {
     let shown = |(t, positive): &(u32, bool)| {
-        let text = rs.texts.get(*t as usize).map(|t| &*t.text).unwrap_or("?");
+        let text = rs.leaves.get(*t as usize).map(|t| &*t.text).unwrap_or("?");
         if *positive { format!("`{text}`") } else { format!("not `{text}`") }
     };
     let one = |leaves: &Vec<(u32, bool)>| -> String {
@@ -130,7 +130,7 @@ fn reason(rs: &RuleSet, cases: &[Vec<(u32, bool)>], per_attachment: bool) -> Str
                 format!("{} cannot all hold", parts.join(", "))
             }
         };
-        let counts = leaves.iter().any(|(t, _)| rs.texts.get(*t as usize).is_some_and(|x| x.text.starts_with("message.attachments.")));
+        let counts = leaves.iter().any(|(t, _)| rs.leaves.get(*t as usize).is_some_and(|x| x.text.starts_with("message.attachments.")));
         if per_attachment && counts {
             s.push_str(" (`each: attachment` runs for an attachment, so there is at least one)");
         }

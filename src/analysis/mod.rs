@@ -14,7 +14,8 @@
 //! - [`generated_impact`]: requests generated from the conditions of two
 //!   rule sets, decided by both, the changes grouped by tenant and channel.
 //!
-//! Pure, like the engine: rule sets in, reports out.
+//! Pure, like the engine: rule sets in ([`Engine`]s, read through
+//! [`Engine::rules`] and decided through [`Engine::evaluate`]), reports out.
 
 mod atoms;
 mod coverage;
@@ -33,7 +34,7 @@ mod world;
 
 use serde::Serialize;
 
-use crate::engine::model::RuleSet;
+use crate::facade::Engine;
 
 pub use coverage::{Coverage, LeafCoverage, coverage};
 pub use diff::{GeneratedGroup, GeneratedImpact, generated_impact};
@@ -78,20 +79,25 @@ impl FindingKind {
 /// One finding, located at what it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// What it says.
     pub kind: FindingKind,
     /// The file, relative to the rules directory.
     pub file: String,
+    /// The line of what it is about.
     pub line: u32,
+    /// The column of what it is about.
     pub column: u32,
     /// `rule tags-required`, `setting tenant.timezone`, …
     pub subject: String,
+    /// The reason, in an admin's words.
     pub message: String,
     /// Accepted by an `allow_findings` of what it is about.
     pub allowed: bool,
 }
 
-/// Every finding about `rs`, by file and line.
-pub fn findings(rs: &RuleSet) -> Vec<Finding> {
+/// Every finding about the rules of `engine`, by file and line.
+pub fn findings(engine: &Engine) -> Vec<Finding> {
+    let rs = engine.rules();
     let mut out = findings::rules_and_exceptions(rs);
     out.extend(declared::declarations(rs));
     out.sort_by(|a, b| (&a.file, a.line, a.column, a.kind).cmp(&(&b.file, b.line, b.column, b.kind)));

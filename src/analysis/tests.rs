@@ -1,8 +1,10 @@
 //! Findings on crafted rule sets: a table of rules → the findings they
 //! must give, and nothing else; and none on the shipped rules.
-
-use crate::engine::model::RuleSet;
-use crate::rules::{SourceFile, load_sources};
+//! Test code only (`mod tests` is compiled under `cfg(test)`), marked as
+//! such for the scans of `tests/generic_engine.rs` and `scripts/arrows.py`:
+#[cfg(test)]
+use crate::facade::Engine;
+use crate::rules::SourceFile;
 
 use super::{Finding, FindingKind, findings};
 
@@ -41,7 +43,7 @@ roles:
 
 /// The base files with `rules` (a rules file's `rules:` and `exceptions:`)
 /// and extra files.
-fn set(rules: &str, extra: &[(&str, &str)]) -> RuleSet {
+fn set(rules: &str, extra: &[(&str, &str)]) -> Engine {
     let mut files = vec![
         SourceFile { path: "catalog.yaml".into(), text: CATALOG.into() },
         SourceFile { path: "settings.yaml".into(), text: SETTINGS.into() },
@@ -49,8 +51,8 @@ fn set(rules: &str, extra: &[(&str, &str)]) -> RuleSet {
         SourceFile { path: "tenants/t1.yaml".into(), text: "kind: tenant\ntenant: t1\n".into() },
     ];
     files.extend(extra.iter().map(|(p, t)| SourceFile { path: (*p).into(), text: (*t).into() }));
-    match load_sources(&files, 0) {
-        Ok(c) => c.rules,
+    match Engine::from_sources(&files) {
+        Ok(e) => e,
         Err(e) => panic!("{}", e.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
     }
 }
@@ -193,7 +195,8 @@ fn findings_on_crafted_rule_sets() {
 /// What the generated requests of `rs` contradict among `fs`: a rule said
 /// never to fire that fires, an exception said never to apply that does, a
 /// rule said redundant that fires alone.
-fn contradicted(rs: &RuleSet, fs: &[Finding]) -> Vec<String> {
+fn contradicted(engine: &Engine, fs: &[Finding]) -> Vec<String> {
+    let rs = engine.rules();
     let g = super::generate::Generator { sets: [rs, rs], facts: super::facts::Facts::of(&[rs, rs]) };
     let id = |subject: &str, prefix: &str| subject.strip_prefix(prefix).map(str::to_owned);
     let dead: Vec<String> = fs.iter().filter(|f| f.kind == FindingKind::NeverFires).filter_map(|f| id(&f.subject, "rule ")).collect();
@@ -211,10 +214,10 @@ fn contradicted(rs: &RuleSet, fs: &[Finding]) -> Vec<String> {
     for t in g.tenants() {
         for c in g.channels() {
             for r in g.group(&t, &c) {
-                let Ok(input) = crate::request::bind(rs, &r, super::generate::BASE_AT) else { continue };
-                let d = crate::engine::evaluate(rs, &input, false);
+                let Ok(ev) = engine.evaluate(&r, super::generate::BASE_AT, false) else { continue };
+                let d = &ev.decision;
                 let fired: Vec<&str> = d.violations.iter().filter_map(|h| rs.rules.get(h.rule as usize)).map(|r| &*r.id).collect();
-                for x in super::coverage::exempting(rs, &input).iter().filter_map(|x| rs.exceptions.get(*x as usize)) {
+                for x in super::coverage::exempting(engine, &r).iter().filter_map(|x| rs.exceptions.get(*x as usize)) {
                     if useless.iter().any(|u| **u == *x.id) {
                         out.push(format!("exception {} applies to {r:?}", x.id));
                     }
@@ -291,8 +294,8 @@ fn a_condition_too_large_is_a_note() {
 fn the_shipped_rules_and_the_next_rules_have_no_finding() {
     for dir in ["rules", "examples/next-rules"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-        let rs = crate::rules::load_dir(&path, 0).unwrap_or_else(|e| panic!("{dir}: {e}")).rules;
-        let fs = findings(&rs);
+        let engine = Engine::from_dir(&path).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        let fs = findings(&engine);
         assert!(fs.iter().all(|f| f.allowed), "{dir}: {:#?}", fs.iter().filter(|f| !f.allowed).collect::<Vec<_>>());
     }
 }
@@ -339,7 +342,7 @@ fn allow_findings_names_are_checked_where_they_are_written() {
             5,
         ),
     ] {
-        let err = load_sources(&files(rules), 0).err().unwrap_or_else(|| panic!("{rules} loaded"));
+        let err = Engine::from_sources(&files(rules)).err().unwrap_or_else(|| panic!("{rules} loaded"));
         let d = err.diagnostics.iter().find(|d| d.is_error()).unwrap_or_else(|| panic!("{err}"));
         assert_eq!((d.file.as_str(), d.line), ("rules.yaml", line), "{d}");
         assert!(d.to_string().contains("allow_findings"), "{d}");

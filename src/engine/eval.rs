@@ -5,10 +5,10 @@
 //! for. The recorder is a type parameter, so the plain path compiles to code
 //! that records nothing.
 
+use super::decision::{Decision, Hit, Leaf, Outcome, Trace, TraceEntry};
 use super::input::{Attachment, Input};
 use super::model::{Cond, Field, Op, Operand, Rule, RuleSet, Slot, Tenant};
-use super::value::{Domain, Ty, Val};
-use crate::decision::{Decision, Hit, Leaf, Outcome, Trace, TraceEntry};
+use super::value::Val;
 
 /// Which rules an evaluation runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub fn evaluate_as_written(rs: &RuleSet, input: &Input, scope: Scope, explain: b
 /// Every rule of `scope`, as written.
 fn interpret(ctx: &mut Ctx<'_>, scope: Scope, explain: bool) -> Decision {
     let (rs, input) = (ctx.rs, ctx.input);
-    let trace = explain.then(|| Trace { entries: Vec::with_capacity(rs.rules.len()), leaves: Vec::with_capacity(rs.texts.len()) });
+    let trace = explain.then(|| Trace { entries: Vec::with_capacity(rs.rules.len()), leaves: Vec::with_capacity(rs.leaves.len()) });
     let mut decision = Decision { allowed: true, violations: Vec::new(), trace };
     for (ri, rule) in rs.rules.iter().enumerate() {
         if !scope.includes(rule) {
@@ -137,19 +137,20 @@ fn run_rule(ctx: &Ctx<'_>, ri: u32, rule: &Rule, attachment: Option<u32>, d: &mu
     }
 }
 
-/// What the explain mode records: which condition leaves ran, the fields
-/// each read, its result, and the exception it belongs to. (Values are
-/// shown when the trace is rendered — see [`shown`] — not formatted here,
-/// on the decision path.)
+/// What the explain mode records: which condition leaves ran, their
+/// results, and the exception each belongs to. (What a leaf reads is in
+/// the rule set's leaf table; values are read again when the trace is
+/// rendered — see [`value_of`] — not formatted here, on the decision path.)
 pub trait Recorder {
-    fn leaf(&mut self, text: u32, result: bool, field: Field, rhs: Option<Field>);
+    /// Leaf `leaf` (an index into the rule set's leaves) came out `result`.
+    fn leaf(&mut self, leaf: u32, result: bool);
     /// The leaves that follow belong to this exception's condition.
     fn exception(&mut self, exception: Option<u32>);
 }
 
 impl Recorder for () {
     #[inline(always)]
-    fn leaf(&mut self, _: u32, _: bool, _: Field, _: Option<Field>) {}
+    fn leaf(&mut self, _: u32, _: bool) {}
     #[inline(always)]
     fn exception(&mut self, _: Option<u32>) {}
 }
@@ -167,53 +168,22 @@ impl<'t> Explainer<'t> {
 }
 
 impl Recorder for Explainer<'_> {
-    fn leaf(&mut self, text: u32, result: bool, field: Field, rhs: Option<Field>) {
-        self.leaves.push(Leaf { text, result, field, rhs, exception: self.exception });
+    fn leaf(&mut self, leaf: u32, result: bool) {
+        self.leaves.push(Leaf { leaf, result, exception: self.exception });
     }
     fn exception(&mut self, exception: Option<u32>) {
         self.exception = exception;
     }
 }
 
-/// The value a traced leaf read, as an explanation shows it: read again
-/// from the same input (for the attachment of its trace entry) — the
-/// input is immutable, so it is the value the leaf saw.
-pub fn shown(rs: &RuleSet, input: &Input, leaf: &Leaf, attachment: Option<u32>) -> String {
-    let Some(text) = rs.texts.get(leaf.text as usize) else { return String::new() };
-    shown_field(rs, input, leaf.field, text.ty, attachment)
-}
-
-/// The value of any field (of type `ty`) for an explanation.
-pub fn shown_field(rs: &RuleSet, input: &Input, field: Field, ty: Ty, attachment: Option<u32>) -> String {
-    let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else { return String::new() };
+/// The value of `field` for `input` (inside `each: attachment`, for the
+/// attachment at index `attachment`), as a condition reads it: what an
+/// explanation shows beside a leaf. The input is immutable, so it is the
+/// value the leaf saw. `Absent` for a tenant the rule set does not have.
+pub fn value_of<'a>(rs: &'a RuleSet, input: &'a Input, field: Field, attachment: Option<u32>) -> Val<'a> {
+    let Some(tenant) = rs.tenant_data.get(input.tenant as usize) else { return Val::Absent };
     let attachment = attachment.and_then(|a| input.attachments.get(a as usize));
-    let ctx = Ctx::new(rs, input, tenant, attachment);
-    show(rs, ty, ctx.read(field))
-}
-
-/// A value as an explanation shows it.
-pub fn show(rs: &RuleSet, ty: Ty, v: Val<'_>) -> String {
-    let names = |d: Domain, bits: u64| -> String {
-        let n: Vec<&str> = (0..64u32).filter(|i| bits & (1u64 << i) != 0).map(|i| rs.names(d).name(i)).collect();
-        format!("[{}]", n.join(", "))
-    };
-    match (ty, v) {
-        (_, Val::Absent) => "absent".into(),
-        (Ty::Sym(d), Val::Sym(i)) => rs.names(d).name(i).to_owned(),
-        (Ty::SymSet(d), Val::Syms(bits)) => names(d, bits),
-        (Ty::SymSet(d), Val::SymList(l)) => format!("[{}]", l.iter().map(|i| rs.names(d).name(*i)).collect::<Vec<_>>().join(", ")),
-        (Ty::Size, Val::Int(i)) => format!("{i} bytes"),
-        (Ty::Duration, Val::Int(ms)) => humantime::format_duration(std::time::Duration::from_millis(ms.max(0) as u64)).to_string(),
-        (_, Val::Time(t)) => chrono::DateTime::from_timestamp_millis(t).map(|d| d.to_rfc3339()).unwrap_or_else(|| t.to_string()),
-        (_, Val::Str(s)) => format!("{s:?}"),
-        (_, Val::Strs(l)) => format!("{l:?}"),
-        (_, Val::Bool(b)) => b.to_string(),
-        (_, Val::Int(i)) => i.to_string(),
-        (_, Val::Tz(z)) => z.name().to_owned(),
-        (_, Val::Sym(i)) => i.to_string(),
-        (_, Val::Syms(b)) => format!("{b:#x}"),
-        (_, Val::SymList(l)) => format!("{l:?}"),
-    }
+    Ctx::new(rs, input, tenant, attachment).read(field)
 }
 
 /// What a condition reads from: the rule set, the request, its tenant and,
@@ -258,29 +228,29 @@ impl<'a> Ctx<'a> {
             Cond::Cmp { field, op, rhs, text } => {
                 let v = self.read(*field);
                 let r = self.cmp(v, *op, self.operand(rhs));
-                rec.leaf(*text, r, *field, if let Operand::Field(f) = rhs { Some(*f) } else { None });
+                rec.leaf(*text, r);
                 r
             }
             Cond::Present { field, expect, text } => {
                 let r = self.present(*field) == *expect;
-                rec.leaf(*text, r, *field, None);
+                rec.leaf(*text, r);
                 r
             }
             Cond::Blank { field, expect, text } => {
                 let r = self.present(*field) != *expect;
-                rec.leaf(*text, r, *field, None);
+                rec.leaf(*text, r);
                 r
             }
             Cond::Empty { field, expect, text } => {
                 let v = self.read(*field);
                 let r = v.is_empty_set() == *expect;
-                rec.leaf(*text, r, *field, None);
+                rec.leaf(*text, r);
                 r
             }
             Cond::LocalTime { field, from, to, tz, expect, text } => {
                 let v = self.read(*field);
                 let r = self.local_time_in(v, *from, *to, self.operand(tz)) == *expect;
-                rec.leaf(*text, r, *field, None);
+                rec.leaf(*text, r);
                 r
             }
         }

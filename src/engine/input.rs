@@ -4,31 +4,50 @@
 
 use super::value::Value;
 
+/// A request bound against one rule set: what the engine reads.
 #[derive(Debug, Clone)]
 pub struct Input {
+    /// Index of the tenant.
     pub tenant: u32,
+    /// Index of the action.
     pub action: u32,
+    /// Index of the target channel.
     pub channel: u32,
     /// The instant of sending, ms since the epoch (the request's `at`, or now).
     pub at: i64,
+    /// Index of the sender's role.
     pub sender_role: u32,
+    /// The sender's id, as given.
     pub sender_id: Option<Box<str>>,
+    /// The sender's status (`READY`, …), as given.
     pub sender_status: Option<Box<str>>,
     /// By declared attribute index; `None` when the request left it out.
     pub sender_attrs: Box<[Option<Value>]>,
+    /// Index of the client status.
     pub client_status: u32,
+    /// The client is blocked.
     pub client_blocked: bool,
+    /// The client has an active thread.
     pub client_active_thread: bool,
     /// Bit set of known channels; unknown ones were dropped.
     pub client_channels: u64,
+    /// The client's email.
     pub client_email: Option<Box<str>>,
+    /// The client's phone.
     pub client_phone: Option<Box<str>>,
+    /// The client's external id (web chat, mobile app).
     pub client_external_id: Option<Box<str>>,
+    /// The client's last inbound message, ms since the epoch.
     pub client_last_inbound_at: Option<i64>,
+    /// By declared attribute index; `None` when the request left it out.
     pub client_attrs: Box<[Option<Value>]>,
+    /// The thread's tags, as given.
     pub thread_tags: Box<[Box<str>]>,
+    /// The message text.
     pub text: Option<Box<str>>,
+    /// The message template.
     pub template: Option<Template>,
+    /// The attachments, in order.
     pub attachments: Box<[Attachment]>,
     /// Sum of attachment sizes, saturating.
     pub total_size: i64,

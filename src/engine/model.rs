@@ -105,28 +105,6 @@ pub enum Op {
     NotWithin,
 }
 
-impl Op {
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Eq => "eq",
-            Op::Ne => "ne",
-            Op::Lt => "lt",
-            Op::Le => "le",
-            Op::Gt => "gt",
-            Op::Ge => "ge",
-            Op::In => "in",
-            Op::NotIn => "not_in",
-            Op::Contains => "contains",
-            Op::NotContains => "not_contains",
-            Op::AnyIn => "any_in",
-            Op::NoneIn => "none_in",
-            Op::AllIn => "all_in",
-            Op::Within => "within",
-            Op::NotWithin => "not_within",
-        }
-    }
-}
-
 /// A compiled condition.
 #[derive(Debug, Clone)]
 pub enum Cond {
@@ -203,12 +181,24 @@ pub struct Exception {
     pub line: u32,
 }
 
-/// A condition leaf as written, for explanations.
+/// A condition leaf as written, for explanations: what it reads, how it
+/// compares, with what — each part apart, so an explanation shows them
+/// without parsing text.
 #[derive(Debug, Clone)]
-pub struct LeafText {
+pub struct LeafInfo {
+    /// The leaf as one line: `attachment.size gt $channel.max_file_size`.
     pub text: Box<str>,
-    /// The type of the field the leaf reads.
+    /// The field path as written (`attachment.size`).
+    pub path: Box<str>,
+    /// The field the leaf reads, and its type.
+    pub field: Field,
     pub ty: Ty,
+    /// The operator as written (`gt`, `present`, `local_time`).
+    pub op: Box<str>,
+    /// The operand as written (`true`, `[whatsapp, viber]`, `$channel.max_file_size`).
+    pub operand: Box<str>,
+    /// When the operand reads another field (`$…`): that field and its type.
+    pub rhs: Option<(Field, Ty)>,
 }
 
 /// A violation code and its default message.
@@ -378,55 +368,63 @@ pub struct FileInfo {
     pub sha256: Box<str>,
 }
 
-/// A rule test, kept as written until `check` runs it.
-#[derive(Debug, Clone)]
-pub struct RuleTest {
-    pub name: Box<str>,
-    pub file: u32,
-    pub line: u32,
-    pub column: u32,
-    pub request: serde_json::Value,
-    pub expect_allowed: bool,
-    pub expect_codes: Option<Vec<String>>,
-    pub expect_rules: Option<Vec<String>>,
-}
-
 /// Everything the engine needs, immutable once built.
+///
+/// Built only by the compiler (`rules::compile`), which guarantees what
+/// evaluation relies on (and checks: a rule set breaking one of these is
+/// never returned); hence the fields are the crate's alone:
+///
+/// - every index is in range: a rule's `code` in `codes`, its `exceptions`
+///   in `exceptions`, an exception's `overrides` in `rules`, a `Cond`'s
+///   `text` in `leaves`, a `Field`'s attribute or setting index in its
+///   declarations, `default_tenant` in `tenants`, `default_action` in
+///   `actions`, every `file` in `files`;
+/// - `tenant_data` has one entry per name of `tenants`, in the same order,
+///   and each tenant's `channel` and `role` tables are
+///   `channels.len() × channel_settings.len()` and
+///   `roles.len() × role_settings.len()` slots, row by row;
+/// - a channel index fits a bit of the client's channel set (< 64);
+/// - every condition is type-checked: an operator meets operands of the
+///   types it takes;
+/// - `plans` were built from these very rules, last.
+///
+/// (Evaluation still reads with `get` and answers "not allowed" on an
+/// index out of range rather than panic, but with these invariants that
+/// never happens.)
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    pub revision: Box<str>,
-    pub files: Vec<FileInfo>,
-    pub channels: Names,
-    pub roles: Names,
-    pub actions: Names,
-    pub capabilities: Names,
-    pub client_statuses: Names,
-    pub tenants: Names,
-    pub codes: Vec<Code>,
-    pub code_index: HashMap<Box<str>, u32>,
-    pub client_attrs: Vec<AttrDef>,
-    pub sender_attrs: Vec<AttrDef>,
-    pub default_tenant: u32,
-    pub default_action: u32,
-    pub tenant_settings: Vec<SettingDef>,
-    pub channel_settings: Vec<SettingDef>,
-    pub role_settings: Vec<SettingDef>,
+    pub(crate) revision: Box<str>,
+    pub(crate) files: Vec<FileInfo>,
+    pub(crate) channels: Names,
+    pub(crate) roles: Names,
+    pub(crate) actions: Names,
+    pub(crate) capabilities: Names,
+    pub(crate) client_statuses: Names,
+    pub(crate) tenants: Names,
+    pub(crate) codes: Vec<Code>,
+    pub(crate) code_index: HashMap<Box<str>, u32>,
+    pub(crate) client_attrs: Vec<AttrDef>,
+    pub(crate) sender_attrs: Vec<AttrDef>,
+    pub(crate) default_tenant: u32,
+    pub(crate) default_action: u32,
+    pub(crate) tenant_settings: Vec<SettingDef>,
+    pub(crate) channel_settings: Vec<SettingDef>,
+    pub(crate) role_settings: Vec<SettingDef>,
     /// Where each declared default was written: `[tenant | channel | role]`
     /// settings, then per-channel and per-role defaults by key.
-    pub default_origins: HashMap<SettingKey, Origin>,
-    pub send_options: Option<SendOptionsMap>,
-    pub rules: Vec<Rule>,
-    pub exceptions: Vec<Exception>,
-    pub tenant_data: Vec<Tenant>,
-    /// Texts of condition leaves and the type of the field each reads, for explanations.
-    pub texts: Vec<LeafText>,
-    pub tests: Vec<RuleTest>,
+    pub(crate) default_origins: HashMap<SettingKey, Origin>,
+    pub(crate) send_options: Option<SendOptionsMap>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) exceptions: Vec<Exception>,
+    pub(crate) tenant_data: Vec<Tenant>,
+    /// Every condition leaf as written, for explanations (`Cond`'s `text` indexes it).
+    pub(crate) leaves: Vec<LeafInfo>,
     /// Where names were declared, the defaults before tenants and the
     /// findings authors accepted: for static analysis, never evaluation.
-    pub declared: Declared,
+    pub(crate) declared: Declared,
     /// The rules folded per channel (see [`super::plan`]); built last, from
     /// everything above.
-    pub plans: super::plan::Plans,
+    pub(crate) plans: super::plan::Plans,
 }
 
 /// What the static analysis of `cansend check` reads beyond what
@@ -436,34 +434,35 @@ pub struct RuleSet {
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
     /// By code index.
-    pub codes: Vec<Declaration>,
+    pub(crate) codes: Vec<Declaration>,
     /// By attribute index.
-    pub client_attrs: Vec<Declaration>,
-    pub sender_attrs: Vec<Declaration>,
+    pub(crate) client_attrs: Vec<Declaration>,
+    pub(crate) sender_attrs: Vec<Declaration>,
     /// By setting index, per level.
-    pub tenant_settings: Vec<Declaration>,
-    pub channel_settings: Vec<Declaration>,
-    pub role_settings: Vec<Declaration>,
+    pub(crate) tenant_settings: Vec<Declaration>,
+    pub(crate) channel_settings: Vec<Declaration>,
+    pub(crate) role_settings: Vec<Declaration>,
     /// `allow_findings` of each rule and exception, by index.
-    pub rules: Vec<Box<[Box<str>]>>,
-    pub exceptions: Vec<Box<[Box<str>]>>,
+    pub(crate) rules: Vec<Box<[Box<str>]>>,
+    pub(crate) exceptions: Vec<Box<[Box<str>]>>,
     /// `allow_findings` of tenant overrides, by tenant index and setting.
-    pub overrides: HashMap<(u32, SettingKey), Box<[Box<str>]>>,
+    pub(crate) overrides: HashMap<(u32, SettingKey), Box<[Box<str>]>>,
     /// The defaults before tenants, laid out as in [`Tenant`]: `tenant`
     /// by setting, `channel` as `[channel * n + setting]`, `role` alike.
-    pub tenant_defaults: Box<[Value]>,
-    pub channel_defaults: Box<[Value]>,
-    pub role_defaults: Box<[Value]>,
+    pub(crate) tenant_defaults: Box<[Value]>,
+    pub(crate) channel_defaults: Box<[Value]>,
+    pub(crate) role_defaults: Box<[Value]>,
 }
 
 /// Where a name was declared, and the findings accepted about it.
 #[derive(Debug, Clone, Default)]
 pub struct Declaration {
-    pub origin: Origin,
-    pub allow_findings: Box<[Box<str>]>,
+    pub(crate) origin: Origin,
+    pub(crate) allow_findings: Box<[Box<str>]>,
 }
 
 impl RuleSet {
+    /// The names of one catalog domain.
     pub fn names(&self, d: Domain) -> &Names {
         match d {
             Domain::Channel => &self.channels,
@@ -475,10 +474,12 @@ impl RuleSet {
         }
     }
 
+    /// The path of a file by index (`?` for none).
     pub fn file_path(&self, file: u32) -> &str {
         self.files.get(file as usize).map(|f| &*f.path).unwrap_or("?")
     }
 
+    /// A tenant by name.
     pub fn tenant(&self, name: &str) -> Option<&Tenant> {
         self.tenants.get(name).and_then(|i| self.tenant_data.get(i as usize))
     }
@@ -510,8 +511,7 @@ impl RuleSet {
             rules: Vec::new(),
             exceptions: Vec::new(),
             tenant_data: Vec::new(),
-            texts: Vec::new(),
-            tests: Vec::new(),
+            leaves: Vec::new(),
             declared: Declared::default(),
             plans: super::plan::Plans::default(),
         }

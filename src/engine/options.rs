@@ -12,21 +12,42 @@
 //! - **limits, actions, capabilities, tags**: read from the settings the
 //!   rules' `send_options` section names.
 
-use serde::Serialize;
-
+use super::decision::Hit;
 use super::eval::{Scope, evaluate_scoped};
 use super::input::{Attachment, Input, Template};
 use super::model::{RuleSet, SettingRef, Slot};
-use super::value::{Domain, Value};
-use crate::decision::{ViolationBody, violations};
+use super::value::Value;
 
-/// The formats a message can take, and the probe message for each.
-pub const FORMATS: [&str; 3] = ["text", "attachments", "template"];
+/// The formats a message can take, each probed with a minimal message.
+pub const FORMATS: [Format; 3] = [Format::Text, Format::Attachments, Format::Template];
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct AttachmentLimits {
-    /// Allowed extensions, lower case, without dots.
-    pub formats: Vec<String>,
+/// A shape of message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Text alone.
+    Text,
+    /// One attachment alone.
+    Attachments,
+    /// A template.
+    Template,
+}
+
+impl Format {
+    /// The name callers see.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Attachments => "attachments",
+            Format::Template => "template",
+        }
+    }
+}
+
+/// The attachment limits of one channel for one tenant, at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits<'a> {
+    /// Allowed extensions (a `set<extension>` value).
+    pub formats: Option<&'a Value>,
     /// Bytes per file.
     pub max_file_size: i64,
     /// Bytes for all attachments of one message.
@@ -35,65 +56,53 @@ pub struct AttachmentLimits {
     pub max_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct ChannelOptions {
-    pub channel: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Whether this sender may write to this client over this channel.
+/// What the send dialog may offer over one channel.
+#[derive(Debug, Clone)]
+pub struct ChannelOptions<'a> {
+    /// Index of the channel.
+    pub channel: u32,
+    /// The rules about who may write to whom, over what, let it through.
     pub sendable: bool,
-    /// Why not, when not sendable.
-    pub violations: Vec<ViolationBody>,
-    /// Message formats the channel takes here: `text`, `attachments`, `template`.
-    pub formats: Vec<String>,
-    pub attachment_limits: Option<AttachmentLimits>,
+    /// Why not, when not sendable (rendered against `input`'s tenant).
+    pub violations: Vec<Hit>,
+    /// The message formats the channel takes here.
+    pub formats: Vec<Format>,
+    /// `None` when the rules declare no `send_options` section.
+    pub limits: Option<Limits<'a>>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct TagOptions {
-    pub required: bool,
-    pub available: Vec<String>,
-}
-
-/// The answer of `POST /v1/send-options`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct SendOptionsBody {
-    pub tenant: String,
-    pub role: String,
-    /// Actions the sender's role may take on the last step of the dialog.
-    pub actions: Vec<String>,
-    /// UI capabilities of the sender's role (e.g. `go_to_thread`).
-    pub capabilities: Vec<String>,
-    pub tags: TagOptions,
-    pub channels: Vec<ChannelOptions>,
-    pub revision: String,
+/// What the send dialog may offer, in indices and values.
+#[derive(Debug, Clone)]
+pub struct SendOptions<'a> {
+    /// Every channel of the catalog, in order.
+    pub channels: Vec<ChannelOptions<'a>>,
+    /// The sender's role's actions (a `set<action>`).
+    pub actions: Option<&'a Value>,
+    /// The sender's role's UI capabilities (a `set<capability>`).
+    pub capabilities: Option<&'a Value>,
+    /// Whether the thread must carry a tag.
+    pub tags_required: bool,
+    /// The tenant's tags (a `set<string>`).
+    pub available_tags: Option<&'a Value>,
 }
 
 /// Compute the options for `base` (its channel and message are ignored).
-pub fn send_options(rs: &RuleSet, base: &Input) -> SendOptionsBody {
+pub fn send_options<'a>(rs: &'a RuleSet, base: &Input) -> SendOptions<'a> {
     let tenant = rs.tenant_data.get(base.tenant as usize);
-    let setting = |r: SettingRef, channel: u32| -> Option<&Value> {
+    let setting = |r: SettingRef, channel: u32| -> Option<&'a Value> {
         let t = tenant?;
         let slot: &Slot = match r {
             SettingRef::Tenant(i) => t.tenant.get(i as usize)?,
-            SettingRef::Channel(i) => t.channel.get(channel as usize * rs.channel_settings.len() + i as usize)?,
-            SettingRef::Role(i) => t.role.get(base.sender_role as usize * rs.role_settings.len() + i as usize)?,
+            SettingRef::Channel(i) => {
+                t.channel.get((channel as usize).saturating_mul(rs.channel_settings.len()).saturating_add(i as usize))?
+            }
+            SettingRef::Role(i) => {
+                t.role.get((base.sender_role as usize).saturating_mul(rs.role_settings.len()).saturating_add(i as usize))?
+            }
         };
         Some(slot.at(base.at))
     };
     let map = rs.send_options.as_ref();
-    let syms = |v: Option<&Value>, d: Domain| -> Vec<String> {
-        match v {
-            Some(Value::Syms(bits)) => (0..64u32).filter(|i| bits & (1u64 << i) != 0).map(|i| rs.names(d).name(i).to_owned()).collect(),
-            _ => Vec::new(),
-        }
-    };
-    let strs = |v: Option<&Value>| -> Vec<String> {
-        match v {
-            Some(Value::Strs(s)) => s.iter().map(|x| x.to_string()).collect(),
-            _ => Vec::new(),
-        }
-    };
     let int = |v: Option<&Value>| -> i64 {
         match v {
             Some(Value::Int(i)) => *i,
@@ -101,7 +110,7 @@ pub fn send_options(rs: &RuleSet, base: &Input) -> SendOptionsBody {
         }
     };
     let mut channels = Vec::with_capacity(rs.channels.len());
-    for c in 0..rs.channels.len() as u32 {
+    for c in 0..u32::try_from(rs.channels.len()).unwrap_or(u32::MAX) {
         let mut input = base.clone();
         input.channel = c;
         input.action = rs.default_action;
@@ -114,39 +123,27 @@ pub fn send_options(rs: &RuleSet, base: &Input) -> SendOptionsBody {
         for f in FORMATS {
             let mut probe = input.clone();
             match f {
-                "text" => probe.text = Some("…".into()),
-                "attachments" => probe.attachments = Box::new([Attachment { name: "probe".into(), extension: None, size: 0 }]),
-                _ => probe.template = Some(Template { name: "probe".into(), header: None, footer: None }),
+                Format::Text => probe.text = Some("…".into()),
+                Format::Attachments => probe.attachments = Box::new([Attachment { name: "probe".into(), extension: None, size: 0 }]),
+                Format::Template => probe.template = Some(Template { name: "probe".into(), header: None, footer: None }),
             }
             if evaluate_scoped(rs, &probe, Scope::MessageShape, false).allowed {
-                formats.push(f.to_owned());
+                formats.push(f);
             }
         }
-        let attachment_limits = map.map(|m| AttachmentLimits {
-            formats: strs(setting(m.attachment_formats, c)),
+        let limits = map.map(|m| Limits {
+            formats: setting(m.attachment_formats, c),
             max_file_size: int(setting(m.max_file_size, c)),
             max_total_size: int(setting(m.max_total_size, c)),
             max_count: int(setting(m.max_count, c)),
         });
-        channels.push(ChannelOptions {
-            channel: rs.channels.name(c).to_owned(),
-            title: rs.channels.titles.get(c as usize).cloned().flatten().map(|t| t.to_string()),
-            sendable: recipient.allowed,
-            violations: violations(rs, &input, &recipient.violations),
-            formats,
-            attachment_limits,
-        });
+        channels.push(ChannelOptions { channel: c, sendable: recipient.allowed, violations: recipient.violations, formats, limits });
     }
-    SendOptionsBody {
-        tenant: rs.tenants.name(base.tenant).to_owned(),
-        role: rs.roles.name(base.sender_role).to_owned(),
-        actions: map.map(|m| syms(setting(m.actions, 0), Domain::Action)).unwrap_or_default(),
-        capabilities: map.map(|m| syms(setting(m.capabilities, 0), Domain::Capability)).unwrap_or_default(),
-        tags: TagOptions {
-            required: map.is_some_and(|m| matches!(setting(m.tags_required, 0), Some(Value::Bool(true)))),
-            available: map.map(|m| strs(setting(m.available_tags, 0))).unwrap_or_default(),
-        },
+    SendOptions {
         channels,
-        revision: rs.revision.to_string(),
+        actions: map.and_then(|m| setting(m.actions, 0)),
+        capabilities: map.and_then(|m| setting(m.capabilities, 0)),
+        tags_required: map.is_some_and(|m| matches!(setting(m.tags_required, 0), Some(Value::Bool(true)))),
+        available_tags: map.and_then(|m| setting(m.available_tags, 0)),
     }
 }

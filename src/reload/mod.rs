@@ -23,47 +23,36 @@ pub mod validate;
 pub mod watch;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
-use crate::engine::model::RuleSet;
+use crate::facade::Engine;
 use crate::impact::{self, Impact};
 use crate::recent::Recent;
-use crate::rules::{self, Diagnostic, LoadError, SourceFile};
+use crate::rules::{self, Diagnostic, LoadError};
 
-/// Where the rules come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleSource {
-    /// A directory, watched and re-read on change.
-    Dir(PathBuf),
-    /// The rules built into the binary (never change).
-    Builtin,
-}
-
-impl std::fmt::Display for RuleSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RuleSource::Dir(d) => write!(f, "{}", d.display()),
-            RuleSource::Builtin => f.write_str("(built-in rules)"),
-        }
-    }
-}
+/// Where the rules come from: a directory (watched and re-read on change)
+/// or the rules built into the binary (never change).
+pub use crate::rules::Source as RuleSource;
 
 /// One loaded, immutable rule set and when it was loaded.
 #[derive(Debug)]
 pub struct Snapshot {
-    /// Shown in milliseconds, like every instant of the API: see
-    /// [`Snapshot::loaded_at_rfc3339`].
-    pub rules: RuleSet,
+    /// The compiled revision.
+    pub engine: Engine,
+    /// When it was loaded; shown in milliseconds, like every instant of
+    /// the API: see [`Snapshot::loaded_at_rfc3339`].
     pub loaded_at: chrono::DateTime<chrono::Utc>,
-    pub warnings: Vec<Diagnostic>,
 }
 
 impl Snapshot {
+    fn new(engine: Engine) -> Self {
+        Self { engine, loaded_at: chrono::Utc::now() }
+    }
+
     /// `loaded_at` as RFC 3339 in UTC with milliseconds.
     pub fn loaded_at_rfc3339(&self) -> String {
         self.loaded_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -73,9 +62,11 @@ impl Snapshot {
 /// A revision that failed to load.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Rejected {
+    /// The revision (content hash) of the files that failed to load.
     pub revision: String,
+    /// When the failed load happened (RFC 3339).
     pub at: String,
-    #[schema(value_type = Vec<crate::service::api::rules::DiagnosticBody>)]
+    /// Every diagnostic of that load, `file:line:col`.
     pub errors: Vec<Diagnostic>,
 }
 
@@ -88,23 +79,39 @@ pub enum Outcome {
     /// serving one (a broken edit reverted): such a reload is recorded and
     /// announced, so whoever saw the rejection learns it is over.
     Unchanged {
+        /// The revision serving (and read again).
         revision: String,
+        /// The rejected revision that the files went back from, if one was pending.
         #[serde(skip_serializing_if = "Option::is_none")]
         cleared: Option<String>,
     },
     /// A new revision is serving. `impact`: the recent requests decided
     /// by `previous` and by `revision`.
-    Applied { previous: String, revision: String, impact: Impact },
+    Applied {
+        /// The revision replaced.
+        previous: String,
+        /// The revision serving now.
+        revision: String,
+        /// The recent requests decided by both.
+        impact: Impact,
+    },
     /// The files did not load; `serving` still serves.
-    Rejected { serving: String, rejected: Rejected },
+    Rejected {
+        /// The revision still serving.
+        serving: String,
+        /// The revision refused, and why.
+        rejected: Rejected,
+    },
 }
 
 /// A reload, as kept in the history and sent to event subscribers.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ReloadRecord {
+    /// When (RFC 3339).
     pub at: String,
     /// What triggered it: `watch`, `poll`, `signal`, `api`.
     pub trigger: String,
+    /// What it did.
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -124,8 +131,11 @@ impl ReloadRecord {
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Reloads that swapped a new revision in.
     pub applied: AtomicU64,
+    /// Reloads whose files did not load.
     pub rejected: AtomicU64,
+    /// Reloads that found the files unchanged.
     pub unchanged: AtomicU64,
 }
 
@@ -141,43 +151,12 @@ pub struct Live {
     reloading: Mutex<()>,
     events: tokio::sync::broadcast::Sender<ReloadRecord>,
     recent: Recent,
+    /// How many reloads did what, for metrics.
     pub counters: Counters,
 }
 
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn read(source: &RuleSource) -> (Vec<SourceFile>, Vec<Diagnostic>) {
-    match source {
-        RuleSource::Builtin => (rules::source::builtin(), Vec::new()),
-        RuleSource::Dir(d) => {
-            let (files, errors) = rules::source::read_dir(d);
-            let diags = errors.into_iter().map(|e| Diagnostic::error(&e.path, rules::diag::Pos::UNKNOWN, e.message)).collect();
-            (files, diags)
-        }
-    }
-}
-
-/// The revision of what a read found: the files' content hash, and when
-/// some entries could not be read (a dangling link, a file too large), a
-/// hash of those errors too — so a set rejected for an unreadable file
-/// never carries the revision of the set still serving.
-fn read_revision(files: &[SourceFile], errors: &[Diagnostic]) -> String {
-    let revision = rules::compile::revision(files);
-    if errors.is_empty() {
-        return revision;
-    }
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(revision.as_bytes());
-    for e in errors {
-        h.update((e.file.len() as u64).to_le_bytes());
-        h.update(e.file.as_bytes());
-        h.update((e.message.len() as u64).to_le_bytes());
-        h.update(e.message.as_bytes());
-    }
-    format!("sha256:{:x}", h.finalize())
 }
 
 impl Live {
@@ -190,9 +169,7 @@ impl Live {
 
     /// [`Live::load`], keeping the last `replay_capacity` requests (0: none).
     pub fn load_with(source: RuleSource, replay_capacity: usize) -> Result<Self, LoadError> {
-        let (files, errors) = read(&source);
-        let compiled = rules::compile::compile(&files, errors, crate::now_ms())?;
-        let snapshot = Snapshot { rules: compiled.rules, loaded_at: chrono::Utc::now(), warnings: compiled.warnings };
+        let snapshot = Snapshot::new(Engine::load(&rules::read(&source), crate::now_ms())?);
         let (events, _) = tokio::sync::broadcast::channel(64);
         Ok(Self {
             source,
@@ -206,6 +183,7 @@ impl Live {
         })
     }
 
+    /// Where the rules come from.
     pub fn source(&self) -> &RuleSource {
         &self.source
     }
@@ -239,22 +217,21 @@ impl Live {
     /// revision and the last rejected one — that is, whether a reload
     /// would find anything new. Reads the files, compiles nothing.
     pub fn changed(&self) -> bool {
-        let (files, errors) = read(&self.source);
-        let revision = read_revision(&files, &errors);
-        if self.last_error().is_some_and(|r| r.revision == revision) {
+        let read = rules::read(&self.source);
+        if self.last_error().is_some_and(|r| r.revision == read.revision) {
             return false; // these very files were rejected already
         }
-        !errors.is_empty() || revision != *self.current().rules.revision
+        read.revision != self.current().engine.revision()
     }
 
     /// Re-read the whole source, and swap if it is new and good.
     pub fn reload(&self, trigger: &str) -> Outcome {
         let _serial = self.reloading.lock();
-        let (files, errors) = read(&self.source);
-        let revision = read_revision(&files, &errors);
+        let read = rules::read(&self.source);
+        let revision = read.revision.clone();
         let current = self.current();
-        let serving = current.rules.revision.to_string();
-        let outcome = if errors.is_empty() && revision == serving {
+        let serving = current.engine.revision().to_owned();
+        let outcome = if revision == serving {
             self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
             // The files are back to the serving revision: a pending error is moot.
             let cleared = self.last_error.lock().ok().and_then(|mut e| e.take()).map(|r| r.revision);
@@ -263,10 +240,10 @@ impl Live {
             }
             Outcome::Unchanged { revision, cleared }
         } else {
-            match rules::compile::compile(&files, errors, crate::now_ms()) {
-                Ok(compiled) => {
-                    let next = Snapshot { rules: compiled.rules, loaded_at: chrono::Utc::now(), warnings: compiled.warnings };
-                    let revision = next.rules.revision.to_string();
+            match Engine::load(&read, crate::now_ms()) {
+                Ok(engine) => {
+                    let next = Snapshot::new(engine);
+                    let revision = next.engine.revision().to_owned();
                     let next = Arc::new(next);
                     self.current.store(next.clone());
                     if let Ok(mut e) = self.last_error.lock() {
@@ -274,7 +251,7 @@ impl Live {
                     }
                     self.counters.applied.fetch_add(1, Ordering::Relaxed);
                     // After the swap: nothing waits for the replay.
-                    let impact = impact::compare(&current.rules, &next.rules, &self.recent.snapshot());
+                    let impact = impact::compare(&current.engine, &next.engine, &self.recent.snapshot());
                     tracing::info!(
                         %revision,
                         previous = %serving,
@@ -336,7 +313,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         copy_rules(dir.path());
         let live = Live::load(RuleSource::Dir(dir.path().to_owned())).unwrap();
-        let serving = live.current().rules.revision.to_string();
+        let serving = live.current().engine.revision().to_owned();
         // The readable files are unchanged; only a dangling link was added.
         std::os::unix::fs::symlink("missing.yaml", dir.path().join("extra.yaml")).unwrap();
         let Outcome::Rejected { rejected, .. } = live.reload("test") else { panic!("expected rejected") };
@@ -349,7 +326,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         copy_rules(dir.path());
         let live = Live::load(RuleSource::Dir(dir.path().to_owned())).unwrap();
-        let first = live.current().rules.revision.to_string();
+        let first = live.current().engine.revision().to_owned();
         assert_eq!(live.reload("test"), Outcome::Unchanged { revision: first.clone(), cleared: None });
         assert!(live.history().is_empty(), "a reload that finds nothing new is not kept");
 
@@ -358,11 +335,11 @@ mod tests {
         assert_eq!((impact.before.as_str(), impact.after.as_str()), (first.as_str(), revision.as_str()));
         assert_eq!(impact.replayed, 0, "nothing was decided yet");
         assert_eq!(previous, first);
-        assert_eq!(live.current().rules.revision.as_ref(), revision);
+        assert_eq!(live.current().engine.revision(), revision);
 
         fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: [\n").unwrap();
         let Outcome::Rejected { rejected: bad, .. } = live.reload("test") else { panic!("expected rejected") };
-        assert_eq!(live.current().rules.revision.as_ref(), revision, "the good revision keeps serving");
+        assert_eq!(live.current().engine.revision(), revision, "the good revision keeps serving");
         let err = live.last_error().expect("error kept");
         assert!(err.errors.iter().any(|d| d.file == "tenants/broken.yaml" && d.line >= 1), "{err:?}");
 

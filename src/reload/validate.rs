@@ -12,16 +12,17 @@
 //! hidden segment (the loader skips those), a rule file's extension.
 //! Nothing is ever opened by such a path — the overlay is in memory — but
 //! a path the loader could never produce would make a report about files
-//! that cannot exist (SPEC §6: rule files cannot reach outside the rules
-//! directory).
+//! that cannot exist (rule files cannot reach outside the rules directory).
 
 use std::collections::BTreeMap;
 
 use crate::check::{self, Report};
+use crate::facade::Engine;
 use crate::impact::{self, Impact};
-use crate::rules::diag::{Pos, did_you_mean};
+use crate::rules::diag::Pos;
 use crate::rules::source::{self, MAX_DIR_DEPTH, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES};
 use crate::rules::{self, Diagnostic, SourceFile};
+use crate::text::hint::did_you_mean;
 
 use super::Live;
 
@@ -32,7 +33,9 @@ pub const MAX_PATH_BYTES: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct BadPath {
+    /// The path as given.
     pub path: String,
+    /// Why it is refused.
     pub message: String,
 }
 
@@ -40,8 +43,11 @@ pub struct BadPath {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileChange {
+    /// A new file.
     Added,
+    /// A file with new text.
     Changed,
+    /// A file removed.
     Deleted,
     /// The candidate's text is the file's text already.
     Unchanged,
@@ -50,8 +56,11 @@ pub enum FileChange {
 /// A candidate that loaded.
 #[derive(Debug)]
 pub struct Loaded {
+    /// Its warnings.
     pub warnings: Vec<Diagnostic>,
+    /// Its rule tests, run.
     pub tests: Report,
+    /// The recent requests decided by the serving revision and by it.
     pub impact: Impact,
 }
 
@@ -165,8 +174,7 @@ impl Live {
     /// them, and report (see the module docs). Reads only; `Err` when a
     /// candidate path or text is not acceptable.
     pub fn validate(&self, overlay: &[(String, Option<String>)]) -> Result<Validation, Vec<BadPath>> {
-        let (base, mut errors) = super::read(&self.source);
-        let base_revision = rules::compile::revision(&base);
+        let rules::Read { files: base, mut errors, revision: base_revision } = rules::read(&self.source);
         let Overlaid { files, changes } = apply(base, overlay)?;
         // A file the candidate replaces or deletes has no read error any more.
         errors.retain(|d| !overlay.iter().any(|(p, _)| *p == d.file));
@@ -174,18 +182,19 @@ impl Live {
         if total > MAX_TOTAL_BYTES {
             errors.push(Diagnostic::error(".", Pos::UNKNOWN, format!("rule set larger than {MAX_TOTAL_BYTES} bytes in total")));
         }
-        let candidate = rules::compile::revision(&files);
+        let read = rules::Read::with_errors(files, errors);
+        let candidate = read.revision.clone();
         let serving = self.current();
         let now = crate::now_ms();
-        let result = match rules::compile::compile(&files, errors, now) {
+        let result = match Engine::load(&read, now) {
             Err(e) => Err(e.diagnostics),
-            Ok(compiled) => {
-                let tests = check::run_tests(&compiled.rules, now);
-                let impact = impact::compare(&serving.rules, &compiled.rules, &self.recent.snapshot());
-                Ok(Loaded { warnings: compiled.warnings, tests, impact })
+            Ok(engine) => {
+                let tests = check::run_tests(&engine, now);
+                let impact = impact::compare(&serving.engine, &engine, &self.recent.snapshot());
+                Ok(Loaded { warnings: engine.warnings().to_vec(), tests, impact })
             }
         };
-        Ok(Validation { serving: serving.rules.revision.to_string(), base: base_revision, candidate, files: changes, result })
+        Ok(Validation { serving: serving.engine.revision().to_owned(), base: base_revision, candidate, files: changes, result })
     }
 }
 

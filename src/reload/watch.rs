@@ -39,6 +39,7 @@ use crate::rules::source::fingerprint;
 /// Every how many polls the files' contents are hashed too.
 pub const CONTENT_EVERY: u32 = 10;
 
+/// How the rules directory is watched.
 #[derive(Debug, Clone, Copy)]
 pub struct WatchOptions {
     /// Quiet time after the last event before reloading.

@@ -16,7 +16,8 @@ use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 
 use super::FieldError;
-use crate::rules::schema;
+use crate::text::pointer::last_segment;
+use crate::text::schema;
 
 type Compiled = Option<Arc<(jsonschema::Validator, Json)>>;
 
@@ -66,18 +67,13 @@ pub fn errors<T: ToSchema>(v: &Json) -> Vec<FieldError> {
             };
             // A missing key is pointed at, as serde does, not its object.
             let pointer = match &e.missing {
-                Some(key) => crate::rules::locate::join(&e.pointer, key),
+                Some(key) => crate::text::pointer::join(&e.pointer, key),
                 None => e.pointer,
             };
             // The messages quote the value: keep them short.
             FieldError { pointer, message: message.chars().take(300).collect() }
         })
         .collect()
-}
-
-/// The last key of a JSON pointer, unescaped.
-fn last_segment(pointer: &str) -> String {
-    pointer.rsplit('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~")
 }
 
 #[cfg(test)]

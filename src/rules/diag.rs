@@ -16,10 +16,12 @@ use std::path::Path;
 
 /// How bad a diagnostic is. Errors stop a rule set from loading; warnings
 /// (an expired override, a rule no test exercises) do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The rule set does not load.
     Error,
+    /// Worth knowing; the rule set loads.
     Warning,
 }
 
@@ -30,6 +32,7 @@ pub enum Severity {
 /// shows one (`GET /v1/rules`, reload answers, history and events).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// Path of the file relative to the rules directory, `/`-separated.
     pub file: String,
@@ -39,25 +42,39 @@ pub struct Diagnostic {
     pub column: u32,
     /// The rule (or test, or setting) the problem is in, when there is one.
     pub rule: Option<String>,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it, when there is something to say.
     pub hint: Option<String>,
+}
+
+/// The serialized form of a [`Diagnostic`] (one form, wherever the API
+/// shows one), and its OpenAPI schema.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Diagnostic)]
+struct Shown<'a> {
+    /// `error` or `warning`.
+    severity: Severity,
+    /// Path of the file relative to the rules directory.
+    file: &'a str,
+    /// 1-based line; 0 when the problem concerns the file as a whole.
+    line: u32,
+    /// 1-based column; 0 when unknown.
+    column: u32,
+    /// The rule (or test, or tenant) the problem is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
+    /// What is wrong.
+    message: &'a str,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+    /// The one-line form: `file:line:col: severity: message`.
+    text: String,
 }
 
 impl serde::Serialize for Diagnostic {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
-        struct Shown<'a> {
-            severity: Severity,
-            file: &'a str,
-            line: u32,
-            column: u32,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            rule: Option<&'a str>,
-            message: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            hint: Option<&'a str>,
-            text: String,
-        }
         Shown {
             severity: self.severity,
             file: &self.file,
@@ -72,7 +89,24 @@ impl serde::Serialize for Diagnostic {
     }
 }
 
+impl utoipa::PartialSchema for Diagnostic {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <Shown<'_> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Diagnostic {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Diagnostic".into()
+    }
+
+    fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        <Shown<'_> as utoipa::ToSchema>::schemas(out);
+    }
+}
+
 impl Diagnostic {
+    /// An error in `file` at `pos`.
     pub fn error(file: &str, pos: Pos, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
@@ -85,20 +119,24 @@ impl Diagnostic {
         }
     }
 
+    /// A warning in `file` at `pos`.
     pub fn warning(file: &str, pos: Pos, message: impl Into<String>) -> Self {
         Self { severity: Severity::Warning, ..Self::error(file, pos, message) }
     }
 
+    /// The rule (test, tenant) the problem is in.
     pub fn with_rule(mut self, rule: Option<&str>) -> Self {
         self.rule = rule.map(str::to_owned);
         self
     }
 
+    /// A hint at the fix.
     pub fn with_hint(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
         self
     }
 
+    /// Whether it stops the set from loading.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -177,38 +215,9 @@ pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
 }
 
-/// "did you mean `x`?" — the closest candidate by edit distance, when close enough.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for c in candidates {
-        let score = strsim::jaro_winkler(word, c);
-        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, c));
-        }
-    }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
-}
-
-/// "expected one of `a`, `b`, `c`" — for short candidate lists.
-pub fn one_of<'a>(candidates: impl IntoIterator<Item = &'a str>) -> String {
-    let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
-    if all.len() > 12 {
-        format!("one of {} … ({} in all)", all[..12].join(", "), all.len())
-    } else {
-        format!("one of {}", all.join(", "))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_names() {
-        let hint = did_you_mean("client.blokced", ["client.blocked", "client.channels"]);
-        assert_eq!(hint.as_deref(), Some("did you mean `client.blocked`?"));
-        assert_eq!(did_you_mean("zzz", ["client.blocked"]), None);
-    }
 
     #[test]
     fn renders_file_line_col() {

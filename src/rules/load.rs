@@ -11,11 +11,12 @@
 //! did not refuse (one typo must not hide the others), and leaves files
 //! of the other kinds out.
 
-use super::diag::{Diagnostic, Pos, did_you_mean, one_of};
+use super::diag::{Diagnostic, Pos};
 use super::locate::Locator;
 use super::schema::{self, KINDS};
 use super::source::SourceFile;
 use super::{toml, yaml};
+use crate::text::hint::{did_you_mean, one_of};
 
 /// A file that parsed, with a known kind.
 #[derive(Debug)]

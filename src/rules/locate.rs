@@ -99,16 +99,6 @@ impl Locator {
     }
 }
 
-/// Escape one JSON-pointer segment (RFC 6901).
-pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// `base` + `/segment`.
-pub fn join(base: &str, segment: impl std::fmt::Display) -> String {
-    format!("{base}/{}", escape(&segment.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,10 +118,5 @@ mod tests {
         l.insert("/deny", Pos::new(2, 5), Pos::new(2, 11));
         l.insert("/deny", Pos::new(9, 5), Pos::new(9, 11));
         assert_eq!((l.locate("/deny"), l.locate_value("/deny")), (Pos::new(2, 5), Pos::new(2, 11)));
-    }
-
-    #[test]
-    fn escapes_segments() {
-        assert_eq!(join("/a", "b/c~d"), "/a/b~1c~0d");
     }
 }

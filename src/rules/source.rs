@@ -15,6 +15,9 @@
 //! - Entries are visited in name order, so a walk is the same on every
 //!   replica and file system.
 //! - Sizes are bounded before anything is parsed.
+//! - A read is one consistent view: files read while the directory was
+//!   being swapped (a ConfigMap update, a git-sync commit) are read again
+//!   (see [`read_dir`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,7 +36,9 @@ pub const MAX_DIR_DEPTH: usize = 16;
 /// One rule file's contents, with its path relative to the rules directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// Path relative to the rules directory, `/`-separated.
     pub path: String,
+    /// The file's text.
     pub text: String,
 }
 
@@ -50,12 +55,45 @@ pub fn is_rule_file(name: &str) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".toml")
 }
 
-/// Read every rule file under `dir`, sorted by relative path.
+/// How many times [`read_dir`] reads a directory that changes under it
+/// before it gives up until the next change.
+pub const READ_ATTEMPTS: usize = 8;
+
+/// Read every rule file under `dir`, sorted by relative path: one
+/// consistent view of it.
 ///
 /// Unreadable, oversized, non-UTF-8 or escaping files come back as
 /// [`ReadError`]s beside the files that were read, so one load reports them
 /// all. A missing directory is a single error.
+///
+/// The files are read between two [`fingerprint`]s, and kept only when
+/// both are the same. A directory published by swapping a symlink (a
+/// ConfigMap's `..data`, git-sync's link to a worktree) is otherwise read
+/// half before and half after a swap: through `..data`, each file resolves
+/// to whichever version is current when it is opened, so a read can mix
+/// two versions without any error; through git-sync's link, the old
+/// worktree is removed right after the swap, under a read that resolved
+/// the link before it. A changed fingerprint means such a swap (or any
+/// write) happened during the read: read again, up to [`READ_ATTEMPTS`]
+/// times; a directory that never holds still that long is one error
+/// (nothing is loaded from it; the change that moved it triggers the next
+/// reload).
 pub fn read_dir(dir: &Path) -> (Vec<SourceFile>, Vec<ReadError>) {
+    let mut before = fingerprint(dir);
+    for _ in 0..READ_ATTEMPTS {
+        let read = read_dir_once(dir);
+        let after = fingerprint(dir);
+        if after == before {
+            return read;
+        }
+        before = after;
+    }
+    let message = format!("the rules directory changed during each of {READ_ATTEMPTS} reads; nothing was loaded from it");
+    (Vec::new(), vec![ReadError { path: ".".into(), message }])
+}
+
+/// One read of `dir`, which may race changes: see [`read_dir`].
+fn read_dir_once(dir: &Path) -> (Vec<SourceFile>, Vec<ReadError>) {
     let mut files = Vec::new();
     let mut total = 0u64;
     let mut errors = walk(dir, &mut |rel, real| {
@@ -317,5 +355,129 @@ mod tests {
     fn builtin_rules_are_embedded() {
         assert!(!builtin().is_empty());
         assert!(builtin_schemas().iter().any(|(p, _)| p.ends_with(".schema.json")));
+    }
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod swap_tests {
+    //! Reads racing atomic swaps of the whole tree, in the two layouts that
+    //! publish rules by a symlink swap.
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Two versions of a small set: every file differs between them, so a
+    /// read that mixes them is seen.
+    fn version(dir: &Path, v: usize) {
+        fs::create_dir_all(dir.join("tenants")).unwrap();
+        for i in 0..8 {
+            fs::write(dir.join(format!("f{i}.yaml")), format!("kind: tests\n# version {v}\n")).unwrap();
+            fs::write(dir.join(format!("tenants/t{i}.yaml")), format!("kind: tenant\n# version {v}\n")).unwrap();
+        }
+    }
+
+    /// `Some(v)` when every file of the read is of version `v` and all 16
+    /// are there; `None` for anything else (a mix, a file missing, errors).
+    fn whole(read: &(Vec<SourceFile>, Vec<ReadError>)) -> Option<usize> {
+        let (files, errors) = read;
+        if !errors.is_empty() || files.len() != 16 {
+            return None;
+        }
+        let v = |f: &SourceFile| f.text.split("# version ").nth(1).and_then(|r| r.trim().parse::<usize>().ok());
+        let first = files.first().and_then(v)?;
+        files.iter().all(|f| v(f) == Some(first)).then_some(first)
+    }
+
+    /// Each file's version (`?` when unreadable), and the errors.
+    fn summary((files, errors): &(Vec<SourceFile>, Vec<ReadError>)) -> String {
+        let versions: Vec<&str> = files.iter().map(|f| f.text.split("# version ").nth(1).map_or("?", str::trim)).collect();
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        format!("versions {versions:?}, errors {errors:?}")
+    }
+
+    /// Swap `publish` (one atomic publication of version `v`) in a loop
+    /// on another thread while reading `read_at`; every read must be one
+    /// whole version, and both versions must have been read.
+    fn reads_are_whole(read_at: &Path, publish: impl Fn(usize) + Send + 'static) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let swapper = std::thread::spawn(move || {
+            let mut v = 1;
+            while !flag.load(Ordering::Relaxed) {
+                v += 1;
+                publish(v);
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        });
+        let mut seen = std::collections::BTreeSet::new();
+        let mut bad = Vec::new();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(2) || seen.len() < 2 {
+            let read = read_dir(read_at);
+            match whole(&read) {
+                Some(v) => {
+                    seen.insert(v % 2);
+                }
+                // Nothing at all is all-or-nothing too (a directory that
+                // never held still for a read; rare).
+                None if read.0.is_empty() && read.1.len() == 1 && read.1.iter().all(|e| e.message.contains("changed during each")) => {}
+                None => bad.push(summary(&read)),
+            }
+            if start.elapsed() > std::time::Duration::from_secs(30) {
+                break;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(bad.is_empty(), "{} reads were not one whole version; the first: {:?}", bad.len(), bad.first());
+        assert_eq!(seen.len(), 2, "both versions were read");
+    }
+
+    /// git-sync: `root/.worktrees/<hash>` per commit, `root/current` a
+    /// relative link to it, replaced by renaming a new link over it, and
+    /// the old worktree removed at once.
+    #[test]
+    fn reads_through_a_git_sync_link_see_one_commit() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path().to_owned();
+        let publish = move |v: usize| {
+            let hash = format!("{v:040x}");
+            version(&r.join(".worktrees").join(&hash).join("rules"), v);
+            let old = fs::read_link(r.join("current")).ok();
+            symlink(Path::new(".worktrees").join(&hash), r.join("tmp-link")).unwrap();
+            fs::rename(r.join("tmp-link"), r.join("current")).unwrap();
+            if let Some(old) = old {
+                fs::remove_dir_all(r.join(old)).unwrap();
+            }
+        };
+        publish(1);
+        let at = root.path().join("current/rules");
+        reads_are_whole(&at, publish);
+    }
+
+    /// A ConfigMap volume: visible names are links through `..data`, a link
+    /// to a timestamped directory that an update replaces.
+    #[test]
+    fn reads_of_a_configmap_volume_see_one_update() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path().to_owned();
+        let publish = move |v: usize| {
+            let name = format!("..2026_11_24_10_00_00.{v}");
+            version(&r.join(&name), v);
+            let old = fs::read_link(r.join("..data")).ok();
+            symlink(&name, r.join("..data_tmp")).unwrap();
+            fs::rename(r.join("..data_tmp"), r.join("..data")).unwrap();
+            if let Some(old) = old {
+                fs::remove_dir_all(r.join(old)).unwrap();
+            }
+        };
+        publish(1);
+        for i in 0..8 {
+            symlink(format!("..data/f{i}.yaml"), root.path().join(format!("f{i}.yaml"))).unwrap();
+        }
+        symlink("..data/tenants", root.path().join("tenants")).unwrap();
+        reads_are_whole(root.path(), publish);
     }
 }

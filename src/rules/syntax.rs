@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 pub struct Entry {
     #[serde(default)]
     pub title: Option<String>,
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -22,7 +23,9 @@ pub struct Entry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogFile {
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     pub kind: String,
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
@@ -54,6 +57,7 @@ pub struct RequestDefaults {
 #[serde(deny_unknown_fields)]
 pub struct CodeDecl {
     pub message: String,
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
     /// Findings of `cansend check` accepted here, each justified in a comment.
@@ -75,6 +79,7 @@ pub struct AttributeDecls {
 pub struct AttributeDecl {
     #[serde(rename = "type")]
     pub ty: String,
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
     /// Findings of `cansend check` accepted here, each justified in a comment.
@@ -85,7 +90,9 @@ pub struct AttributeDecl {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsFile {
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     pub kind: String,
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
@@ -147,44 +154,8 @@ pub struct SendOptionsDecl {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RulesFile {
-    pub kind: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub rules: Vec<RuleDecl>,
-    #[serde(default)]
-    pub exceptions: Vec<ExceptionDecl>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleDecl {
-    pub id: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// `attachment`: evaluate once per attachment, and point at it.
-    #[serde(default)]
-    pub each: Option<String>,
-    pub deny: Json,
-    pub code: String,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExceptionDecl {
-    pub id: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    pub when: Json,
-    pub overrides: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TenantFile {
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     pub kind: String,
     pub tenant: String,
     #[serde(default)]
@@ -219,7 +190,9 @@ pub struct OverrideDecl {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestsFile {
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     pub kind: String,
+    #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
     /// Merged under every test's request (maps merge, other values replace).
@@ -236,12 +209,16 @@ pub struct TestDecl {
     pub expect: Expect,
 }
 
+/// What a rule test expects.
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The decision.
     pub allowed: bool,
+    /// Exactly these violation codes (order aside), when given.
     #[serde(default)]
     pub codes: Option<Vec<String>>,
+    /// Exactly these rules fired (order aside), when given.
     #[serde(default)]
     pub rules: Option<Vec<String>>,
 }

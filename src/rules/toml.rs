@@ -9,8 +9,9 @@
 use toml::de::{DeTable, DeValue};
 
 use super::diag::Pos;
-use super::locate::{Locator, RepeatedKey, join};
+use super::locate::{Locator, RepeatedKey};
 use super::yaml::{MAX_DEPTH, Parsed, SyntaxError};
+use crate::text::pointer::join;
 
 pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let lines = LineIndex::new(text);

@@ -32,7 +32,8 @@ use saphyr_parser::{Event, Parser};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::diag::Pos;
-use super::locate::{Locator, RepeatedKey, join};
+use super::locate::{Locator, RepeatedKey};
+use crate::text::pointer::join;
 
 /// Deepest nesting of mappings and sequences a rule file may have.
 pub const MAX_DEPTH: usize = 64;

@@ -1,4 +1,4 @@
-//! Who may call the admin endpoints (SPEC §4.4): with a token configured
+//! Who may call the admin endpoints: with a token configured
 //! (`CANSEND_ADMIN_TOKEN`), any peer presenting `Authorization: Bearer
 //! <token>`; without one, loopback peers only — an operator on the host
 //! (or a sidecar in the pod) can reload and validate, the network cannot.
@@ -21,7 +21,12 @@ use super::state::Admin;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
     /// 401: no bearer token, or not the admin token.
-    Unauthorized { detail: &'static str, challenge: &'static str },
+    Unauthorized {
+        /// The problem's detail.
+        detail: &'static str,
+        /// The `WWW-Authenticate` challenge.
+        challenge: &'static str,
+    },
     /// 403: no token is configured and the peer is not loopback.
     NotLoopback,
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::decision_log::{DEFAULT_MASK, DecisionLogConfig, Mask, Target, parse_mask};
 use super::state::{Admin, Limits};
 use crate::reload::RuleSource;
 use crate::reload::watch::WatchOptions;
@@ -48,6 +49,30 @@ pub struct ServeArgs {
     /// They are client data: held in memory only, shown to admins only.
     #[arg(long, env = "CANSEND_REPLAY_CAPACITY", default_value_t = crate::recent::DEFAULT_CAPACITY, value_parser = parse_replay_capacity)]
     pub replay_capacity: usize,
+    // The decision-log flags are hidden until the handlers record into the
+    // log (`cansend serve` warns that they have no effect yet).
+    /// Write one JSON line per decision to this file (`-`: standard
+    /// output): denied decisions always, allowed ones sampled. The file is
+    /// appended to, rotated by `--decision-log-max-size`, reopened on SIGHUP.
+    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG", value_name = "PATH")]
+    pub decision_log: Option<PathBuf>,
+    /// Include the request body in each line, masked by `--decision-log-mask`.
+    /// The variable takes `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_BODY", value_parser = clap::builder::BoolishValueParser::new())]
+    pub decision_log_body: bool,
+    /// JSON pointers of the body replaced by "***", comma-separated; a `*`
+    /// segment matches every element or member (`/message/attachments/*/name`).
+    /// An empty value masks nothing.
+    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_MASK", default_value = DEFAULT_MASK, value_parser = parse_mask, value_name = "POINTERS")]
+    pub decision_log_mask: Mask,
+    /// Fraction of allowed decisions logged, 0 … 1, by a hash of the request
+    /// id (the same ids on every replica); denied ones are always logged.
+    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_SAMPLE_ALLOWED", default_value_t = 1.0, value_parser = parse_fraction, value_name = "FRACTION")]
+    pub decision_log_sample_allowed: f64,
+    /// Rotate the decision log to `PATH.1` before it passes this size
+    /// (`100MB`, `1GiB`); without it the file grows (use logrotate).
+    #[arg(long, hide = true, env = "CANSEND_DECISION_LOG_MAX_SIZE", value_parser = parse_log_size, value_name = "SIZE")]
+    pub decision_log_max_size: Option<u64>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -62,6 +87,11 @@ impl std::fmt::Debug for ServeArgs {
             .field("debounce", &self.debounce)
             .field("poll_interval", &self.poll_interval)
             .field("replay_capacity", &self.replay_capacity)
+            .field("decision_log", &self.decision_log)
+            .field("decision_log_body", &self.decision_log_body)
+            .field("decision_log_mask", &self.decision_log_mask)
+            .field("decision_log_sample_allowed", &self.decision_log_sample_allowed)
+            .field("decision_log_max_size", &self.decision_log_max_size)
             .finish()
     }
 }
@@ -76,6 +106,7 @@ impl ServeArgs {
         }
     }
 
+    /// The request limits these flags set.
     pub fn limits(&self) -> Limits {
         Limits { body_bytes: self.body_limit, timeout: self.timeout }
     }
@@ -88,6 +119,19 @@ impl ServeArgs {
         }
     }
 
+    /// The decision log, when `--decision-log` is given. Not opened here:
+    /// [`DecisionLog::open`](super::decision_log::DecisionLog::open) does.
+    pub fn decision_log_config(&self) -> Option<DecisionLogConfig> {
+        let path = self.decision_log.clone()?;
+        Some(DecisionLogConfig {
+            include_body: self.decision_log_body,
+            mask: self.decision_log_mask.clone(),
+            sample_allowed: self.decision_log_sample_allowed,
+            max_size: self.decision_log_max_size,
+            ..DecisionLogConfig::new(Target::from_path(path))
+        })
+    }
+
     /// How the rules directory is watched.
     pub fn watch_options(&self) -> WatchOptions {
         let defaults = WatchOptions::default();
@@ -97,9 +141,29 @@ impl ServeArgs {
     }
 }
 
+/// A fraction: `0`, `0.25`, `1`.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("`{s}` is not a fraction between 0 and 1 (e.g. `0.1` logs one allowed decision in ten)")),
+    }
+}
+
+/// A file size: `100MB`, `1GiB` (at least 1 KiB, so a line fits).
+pub fn parse_log_size(s: &str) -> Result<u64, String> {
+    let bytes = crate::text::literal::parse_size(s).map_err(|e| match e.hint {
+        Some(h) => format!("{}; {h}", e.message),
+        None => e.message,
+    })?;
+    match u64::try_from(bytes) {
+        Ok(n) if n >= 1024 => Ok(n),
+        _ => Err(format!("`{s}`: the decision log's size limit must be at least 1 KiB")),
+    }
+}
+
 /// A body limit: `1048576`, `1MiB`, `2 MB` (MB = 10^6 bytes, MiB = 2^20).
 pub fn parse_body_limit(s: &str) -> Result<usize, String> {
-    let bytes = crate::rules::literal::parse_size(s).map_err(|e| match e.hint {
+    let bytes = crate::text::literal::parse_size(s).map_err(|e| match e.hint {
         Some(h) => format!("{}; {h}", e.message),
         None => e.message,
     })?;
@@ -176,6 +240,38 @@ mod tests {
         assert_eq!(parse(&["--replay-capacity", "0"]).map(|a| a.replay_capacity).ok(), Some(0));
         assert!(parse(&["--replay-capacity", "-1"]).is_err());
         assert!(parse(&["--replay-capacity", "100001"]).is_err());
+    }
+
+    #[test]
+    fn decision_log_flags() {
+        let a = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(a.decision_log_config().is_none(), "off unless asked for");
+        let a = parse(&["--decision-log", "-"]).unwrap_or_else(|e| panic!("{e}"));
+        let c = a.decision_log_config().unwrap_or_else(|| panic!("configured"));
+        assert_eq!(c.target, Target::Stdout);
+        assert!(!c.include_body && c.sample_allowed == 1.0 && c.max_size.is_none());
+        assert_eq!(c.mask, parse_mask(DEFAULT_MASK).unwrap_or_default());
+        let a = parse(&[
+            "--decision-log",
+            "/var/log/cansend/decisions.log",
+            "--decision-log-body",
+            "--decision-log-mask",
+            "/client/email, /message/attachments/*/name",
+            "--decision-log-sample-allowed",
+            "0.1",
+            "--decision-log-max-size",
+            "100MB",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = a.decision_log_config().unwrap_or_else(|| panic!("configured"));
+        assert_eq!(c.target, Target::File("/var/log/cansend/decisions.log".into()));
+        assert!(c.include_body);
+        assert_eq!(c.mask.pointers().len(), 2);
+        assert_eq!((c.sample_allowed, c.max_size), (0.1, Some(100_000_000)));
+        assert!(parse(&["--decision-log-sample-allowed", "1.5"]).is_err());
+        assert!(parse(&["--decision-log-max-size", "10"]).is_err());
+        assert!(parse(&["--decision-log-mask", "client/email"]).is_err());
+        assert_eq!(parse(&["--decision-log-mask", ""]).map(|a| a.decision_log_mask.pointers().len()).ok(), Some(0));
     }
 
     #[test]

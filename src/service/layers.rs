@@ -62,6 +62,7 @@ pub struct RequestIds {
 }
 
 impl RequestIds {
+    /// A generator of fresh request ids.
     pub fn new() -> Self {
         // std's hasher keys are random per process: no extra dependency.
         let key = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), std::process::id());

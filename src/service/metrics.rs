@@ -131,7 +131,7 @@ impl std::fmt::Debug for RulesCollector {
 impl Collector for RulesCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let info = ConstGauge::new(1i64);
-        let labels = RevisionLabels { revision: self.0.current().rules.revision.to_string() };
+        let labels = RevisionLabels { revision: self.0.current().engine.revision().to_owned() };
         let mut family =
             encoder.encode_descriptor("rules_info", "The rule-set revision being served (value 1)", None, info.metric_type())?;
         info.encode(family.encode_family(&labels)?)?;
@@ -293,7 +293,7 @@ mod tests {
         let text = m.render();
         assert!(text.contains(r#"cansend_http_requests_total{route="/v1/can-send",method="POST",status="200"} 1"#), "{text}");
         assert!(text.contains(r#"cansend_decisions_total{result="denied"} 2"#), "{text}");
-        let revision = live.current().rules.revision.to_string();
+        let revision = live.current().engine.revision().to_owned();
         assert!(text.contains(&format!(r#"cansend_rules_info{{revision="{revision}"}} 1"#)), "{text}");
         assert!(text.contains("cansend_rule_load_errors_total 0"), "{text}");
         assert!(text.contains(r#"cansend_http_requests_total{route="/v1/can-send",method="POST",status="599"} 1"#), "{text}");

@@ -1,17 +1,18 @@
-//! `cansend serve`: HTTP API v1 (SPEC §4) over the library.
+//! `cansend serve`: HTTP API v1 over the library.
 //!
 //! ```text
 //! socket ─▶ layers (request id, log, problem+json, metrics, panic guard, body limit)
 //!        ─▶ route ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
-//!                                    ─▶ request::bind ─▶ engine ─▶ decision::render
+//!                                    ─▶ Engine::decide (bind ─▶ engine ─▶ render)
 //! ```
 //!
 //! One concern per file: [`config`] (flags), [`conn`] (connections:
 //! deadlines, graceful shutdown), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
-//! errors), [`layers`] (middleware), [`metrics`], [`tenant`] (effective
-//! settings with provenance), [`api`] (handlers), [`openapi`] (generated
-//! document), [`run`] (process: logs, signals, graceful shutdown).
+//! errors), [`layers`] (middleware), [`metrics`], [`decision_log`] (one JSON
+//! line per decision, written off the request path), [`api`] (handlers),
+//! [`openapi`] (generated document), [`console`] (the pages built into the
+//! binary), [`run`] (process: logs, signals, graceful shutdown).
 //!
 //! Tests and embedders start the real server with [`serve`] on any
 //! listener, e.g. `127.0.0.1:0`.
@@ -21,13 +22,14 @@ pub mod api;
 pub mod body;
 pub mod config;
 pub mod conn;
+pub mod console;
+pub mod decision_log;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod run;
 pub mod state;
-pub mod tenant;
 
 use std::future::Future;
 
@@ -49,22 +51,57 @@ use api::{decide, ops, options, reload, rules, validate};
 
 /// The route templates of API v1 (also the `route` label of metrics).
 pub mod routes {
+    /// May this sender send this message?
     pub const CAN_SEND: &str = "/v1/can-send";
+    /// Up to 1000 decisions in one call.
     pub const BATCH: &str = "/v1/can-send/batch";
+    /// What the send dialog may offer.
     pub const SEND_OPTIONS: &str = "/v1/send-options";
+    /// The served rule set.
     pub const RULES: &str = "/v1/rules";
+    /// Reload now (admin).
     pub const RELOAD: &str = "/v1/rules/reload";
+    /// The reload history.
     pub const RELOADS: &str = "/v1/rules/reloads";
+    /// What would these files change? (admin)
     pub const VALIDATE: &str = "/v1/rules/validate";
+    /// A stream of reloads (server-sent events).
     pub const EVENTS: &str = "/v1/rules/events";
+    /// A tenant's effective settings.
     pub const TENANT: &str = "/v1/tenants/{tenant}";
+    /// Alive.
     pub const HEALTHZ: &str = "/healthz";
+    /// Ready to serve (with `?revision=`: serving that revision).
     pub const READYZ: &str = "/readyz";
+    /// Prometheus metrics.
     pub const METRICS: &str = "/metrics";
+    /// This API's OpenAPI document.
     pub const OPENAPI: &str = "/openapi.json";
+    /// The console's page.
+    pub const CONSOLE_INDEX: &str = "/";
+    /// The console's other files.
+    pub const CONSOLE_FILE: &str = "/console/{*path}";
     /// Every route above.
-    pub const ALL: &[&str] =
-        &[CAN_SEND, BATCH, SEND_OPTIONS, RULES, RELOAD, RELOADS, VALIDATE, EVENTS, TENANT, HEALTHZ, READYZ, METRICS, OPENAPI];
+    pub const ALL: &[&str] = &[
+        CAN_SEND,
+        BATCH,
+        SEND_OPTIONS,
+        RULES,
+        RELOAD,
+        RELOADS,
+        VALIDATE,
+        EVENTS,
+        TENANT,
+        HEALTHZ,
+        READYZ,
+        METRICS,
+        OPENAPI,
+        CONSOLE_INDEX,
+        CONSOLE_FILE,
+    ];
+    /// The routes of [`ALL`] that are pages, not the JSON API: they are not
+    /// in `/openapi.json`.
+    pub const NOT_API: &[&str] = &[CONSOLE_INDEX, CONSOLE_FILE];
 
     /// The label of requests no route took.
     pub const UNMATCHED: &str = "unmatched";
@@ -97,6 +134,8 @@ pub fn router(app: AppState) -> Router {
         .route(routes::READYZ, get(ops::readyz))
         .route(routes::METRICS, get(ops::metrics))
         .route(routes::OPENAPI, get(ops::openapi))
+        .route(routes::CONSOLE_INDEX, get(console::index))
+        .route(routes::CONSOLE_FILE, get(console::file))
         .fallback(layers::not_found)
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())

@@ -31,7 +31,7 @@ use super::api::{decide, ops, options, reload, rules, validate};
         ops::metrics,
         ops::openapi,
     ),
-    components(schemas(crate::service::problem::Problem, crate::request::FieldError, crate::decision::ViolationBody)),
+    components(schemas(crate::service::problem::Problem, crate::request::FieldError, crate::render::Violation)),
     modifiers(&AdminToken),
     tags(
         (name = "decisions", description = "can-send, batches and the send dialog's options"),
@@ -39,6 +39,7 @@ use super::api::{decide, ops, options, reload, rules, validate};
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]
+/// The OpenAPI document of API v1.
 pub struct ApiDoc;
 
 /// The admin endpoints' bearer token (`CANSEND_ADMIN_TOKEN`).

@@ -1,68 +1,28 @@
-//! Errors as callers see them: RFC 9457 problem details.
+//! Problems of HTTP itself (404, 405, 408, 413, 415, a bad query) and
+//! every problem as a response: `application/problem+json`.
 //!
-//! Every 4xx and 5xx answer of the service is one [`Problem`] with the
-//! content type `application/problem+json`, so a caller needs one error
-//! decoder, and a field error always carries a JSON pointer into the body
-//! it sent. Handlers build problems with the constructors here; responses
-//! produced by middleware (413 from the body limit, 405 from the router,
-//! 408 from the timeout) are rewritten into the same shape by
-//! [`super::layers`].
+//! The problem body is [`crate::render::Problem`]; responses produced by
+//! middleware (413 from the body limit, 405 from the router, 408 from the
+//! timeout) are rewritten into the same shape by [`super::layers`].
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
-use crate::request::FieldError;
+pub use crate::render::problem::{Problem, truncate};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem: `{"type","title","status","detail","errors"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// A URI naming the kind of problem; `about:blank` for plain HTTP errors.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// What went wrong with this request.
-    pub detail: String,
-    /// One entry per field of the body that is wrong, with a JSON pointer.
-    pub errors: Vec<FieldError>,
-}
-
 impl Problem {
-    fn new(kind: &str, title: &str, status: StatusCode, detail: impl Into<String>) -> Self {
-        Self { kind: kind.to_owned(), title: title.to_owned(), status: status.as_u16(), detail: detail.into(), errors: Vec::new() }
-    }
-
     /// A plain HTTP error: `about:blank`, titled by the status' reason phrase.
     pub fn http(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self::new("about:blank", status.canonical_reason().unwrap_or("Error"), status, detail)
-    }
-
-    /// 422: the body is JSON but does not match the API or names something
-    /// the rules do not know.
-    pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let detail = match errors.as_slice() {
-            [one] => format!("{}: {}", display_pointer(&one.pointer), one.message),
-            many => format!("{} fields are invalid", many.len()),
-        };
-        Self { errors, ..Self::new("urn:cansend:problem:invalid-request", "Invalid request", StatusCode::UNPROCESSABLE_ENTITY, detail) }
-    }
-
-    /// 400: the body is not JSON.
-    pub fn malformed_json(detail: impl Into<String>) -> Self {
-        Self::new("urn:cansend:problem:malformed-json", "Malformed JSON", StatusCode::BAD_REQUEST, detail)
+        Self::new("about:blank", status.canonical_reason().unwrap_or("Error"), status.as_u16(), detail)
     }
 
     /// 400: the query string is not what the route takes.
     pub fn bad_query(detail: impl Into<String>) -> Self {
-        Self::new("urn:cansend:problem:invalid-query", "Invalid query parameters", StatusCode::BAD_REQUEST, detail)
+        Self::new("urn:cansend:problem:invalid-query", "Invalid query parameters", 400, detail)
     }
-
     /// 415: the body is not declared as JSON.
     pub fn unsupported_media_type(got: Option<&str>) -> Self {
         let detail = match got {
@@ -103,17 +63,6 @@ impl Problem {
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
-
-    /// Prefix every pointer, for a problem about one item of a batch.
-    pub fn nested_under(mut self, prefix: &str) -> Self {
-        for e in &mut self.errors {
-            e.pointer = format!("{prefix}{}", e.pointer);
-        }
-        if let [one] = self.errors.as_slice() {
-            self.detail = format!("{}: {}", display_pointer(&one.pointer), one.message);
-        }
-        self
-    }
 }
 
 impl IntoResponse for Problem {
@@ -128,29 +77,9 @@ impl IntoResponse for Problem {
     }
 }
 
-/// The empty pointer (the whole body) reads better as `/`.
-fn display_pointer(p: &str) -> &str {
-    if p.is_empty() { "/" } else { p }
-}
-
-/// At most `max` characters of `s`, for echoing caller input in messages.
-pub fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn invalid_names_the_one_pointer_in_the_detail() {
-        let p = Problem::invalid(vec![FieldError { pointer: "/channel".into(), message: "unknown channel `x`".into() }]);
-        assert_eq!(p.status, 422);
-        assert_eq!(p.detail, "/channel: unknown channel `x`");
-        let p = p.nested_under("/requests/3");
-        assert_eq!(p.errors[0].pointer, "/requests/3/channel");
-        assert_eq!(p.detail, "/requests/3/channel: unknown channel `x`");
-    }
 
     #[test]
     fn response_is_problem_json() {

@@ -41,11 +41,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let revision = {
         let snap = live.current();
-        for w in &snap.warnings {
+        for w in snap.engine.warnings() {
             tracing::warn!("{w}");
         }
-        snap.rules.revision.to_string()
+        snap.engine.revision().to_owned()
     };
+    if args.decision_log_config().is_some() {
+        tracing::warn!("--decision-log has no effect yet: decisions are not recorded by this build");
+    }
     let state = AppState::with_admin(live.clone(), args.limits(), args.admin());
 
     // The watcher runs on its own thread until the process ends.

@@ -85,6 +85,7 @@ impl AppState {
         Self { inner: Arc::new(Shared { live, limits, metrics, admin, stopping, validating }) }
     }
 
+    /// Who may call the admin endpoints.
     pub fn admin(&self) -> &Admin {
         &self.inner.admin
     }
@@ -118,10 +119,12 @@ impl AppState {
         &self.inner.live
     }
 
+    /// The request limits.
     pub fn limits(&self) -> Limits {
         self.inner.limits
     }
 
+    /// The service's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
@@ -131,7 +134,7 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("source", self.inner.live.source())
-            .field("revision", &self.snapshot().rules.revision)
+            .field("revision", &self.snapshot().engine.revision())
             .field("limits", &self.inner.limits)
             .field("admin", &self.inner.admin)
             .finish()

@@ -1,5 +1,7 @@
 //! Shared by the `http_*` tests: the real server, started in-process on
 //! `127.0.0.1:0`, and a small client that talks to it over the socket.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a test fails loudly")]
 #![allow(dead_code)] // each test binary uses a different part of this
 
 use std::path::{Path, PathBuf};

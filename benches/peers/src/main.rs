@@ -26,8 +26,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cansend::engine::evaluate;
-use cansend::request::{self, CanSendRequest};
+use cansend::internals::evaluate;
+use cansend::request::CanSendRequest;
 
 struct Args {
     passes: usize,
@@ -77,16 +77,17 @@ fn main() -> ExitCode {
 
     // ---- the corpus, decoded and bound by cansend --------------------------
     let bodies = corpus::generate(a.requests, a.seed);
-    let rs = cansend::rules::load_builtin(now).expect("the built-in rules load").rules;
+    let engine = cansend::Engine::builtin().expect("the built-in rules load");
+    let rs = engine.rule_set();
     let reqs: Vec<CanSendRequest> = bodies
         .iter()
         .enumerate()
-        .map(|(i, b)| request::decode(b).unwrap_or_else(|e| panic!("corpus[{i}] does not decode: {e:?}\n{b}")))
+        .map(|(i, b)| cansend::internals::decode(b).unwrap_or_else(|e| panic!("corpus[{i}] does not decode: {e:?}\n{b}")))
         .collect();
     let inputs: Vec<_> = reqs
         .iter()
         .enumerate()
-        .map(|(i, r)| request::bind(&rs, r, now).unwrap_or_else(|e| panic!("corpus[{i}] does not bind: {e:?}")))
+        .map(|(i, r)| cansend::internals::bind(rs, r, now).unwrap_or_else(|e| panic!("corpus[{i}] does not bind: {e:?}")))
         .collect();
 
     // ---- the peers ------------------------------------------------------------
@@ -98,23 +99,23 @@ fn main() -> ExitCode {
     let rego_inputs: Vec<_> = reqs.iter().map(rego::input).collect();
 
     // Every cansend rule has a Cedar policy and every policy is a cansend rule.
-    let ours: BTreeSet<&str> = rs.rules.iter().map(|r| &*r.id).collect();
+    let ours: BTreeSet<&str> = engine.catalog().rules().map(|r| r.id).collect();
     let theirs: BTreeSet<&str> = cedar.rule_ids().collect();
     if ours != theirs {
         eprintln!("Cedar policies and cansend rules differ: only in cansend {:?}, only in Cedar {:?}", &ours - &theirs, &theirs - &ours);
         return ExitCode::FAILURE;
     }
-    let code_of: BTreeMap<&str, &str> = rs.rules.iter().map(|r| (&*r.id, &*rs.codes[r.code as usize].name)).collect();
+    let code_of: BTreeMap<&str, &str> = engine.catalog().rules().map(|r| (r.id, r.code.unwrap_or_default())).collect();
 
     // ---- agreement --------------------------------------------------------------
     let mut disagreements = Vec::new();
     let mut denied_by: BTreeMap<String, usize> = BTreeMap::new();
     let mut allowed = 0usize;
     let mut by_tenant: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (i, (req, input)) in reqs.iter().zip(&inputs).enumerate() {
-        let answer = cansend::decision::render(&rs, input, &evaluate(&rs, input, false));
-        let want = sorted(answer.violations.iter().map(|v| v.code.clone()));
-        let want_rules = sorted(answer.violations.iter().map(|v| v.rule.clone()));
+    for (i, req) in reqs.iter().enumerate() {
+        let answer = engine.decide(req, now).unwrap_or_else(|e| panic!("corpus[{i}] is decided: {e}"));
+        let want = sorted(answer.violations.iter().map(|v| v.code.to_owned()));
+        let want_rules = sorted(answer.violations.iter().map(|v| v.rule.to_owned()));
         let mut floor = Vec::new();
         common::floor_any(&floor_data, req, &mut floor);
         let cedar_rules = cedar.violated(&cedar.decide(&cedar_reqs[i]));
@@ -148,7 +149,7 @@ fn main() -> ExitCode {
         }
     }
     // A code no request draws is a rule the agreement did not test.
-    let untested: Vec<&str> = rs.codes.iter().map(|c| &*c.name).filter(|c| !denied_by.contains_key(*c)).collect();
+    let untested: Vec<&str> = engine.catalog().codes().map(|(name, _)| name).filter(|c| !denied_by.contains_key(*c)).collect();
 
     println!("corpus: {} requests (seed {}), {allowed} allowed, {} denied", reqs.len(), a.seed, reqs.len() - allowed);
     for (t, (n, ok)) in &by_tenant {
@@ -205,7 +206,7 @@ fn main() -> ExitCode {
             "cansend evaluate",
             "`engine::evaluate` on pre-bound `Input`s → `Decision` (violated rules, no rendering)",
             false,
-            Box::new(|| inputs.iter().map(|i| black_box(evaluate(&rs, black_box(i), false)).violations.len()).sum()),
+            Box::new(|| inputs.iter().map(|i| black_box(evaluate(rs, black_box(i), false)).violations.len()).sum()),
         ),
         (
             "cansend bind + evaluate",
@@ -214,8 +215,8 @@ fn main() -> ExitCode {
             Box::new(|| {
                 reqs.iter()
                     .map(|r| {
-                        let input = request::bind(&rs, black_box(r), now).expect("bind");
-                        black_box(evaluate(&rs, &input, false)).violations.len()
+                        let input = cansend::internals::bind(rs, black_box(r), now).expect("bind");
+                        black_box(evaluate(rs, &input, false)).violations.len()
                     })
                     .sum()
             }),

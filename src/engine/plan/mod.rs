@@ -18,14 +18,14 @@
 //! interpreter would, at the plan's speed.
 //!
 //! The interpreter remains the reference: `cansend check` holds every rule
-//! test's decision by the plans to the interpreter's, and
-//! `tests/engine_plan.rs` does so on generated requests over rule sets
-//! with every operator.
+//! test's decision by the plans to the interpreter's, and [`agreement`]
+//! does so on generated requests over rule sets with every operator.
 //!
 //! Plans depend on the catalog and the rules, never on tenants: their size
 //! is channels × rules whatever the number of tenants; tenant settings
 //! (and their expiry at the request's `at`) are read at evaluation.
 
+mod agreement;
 mod fold;
 mod run;
 
@@ -54,12 +54,14 @@ impl Plans {
     }
 
     /// Rules that survive folding, summed over channels (for tests and docs).
+    #[cfg(test)]
     pub fn steps(&self) -> usize {
         self.by_channel.iter().map(|p| p.steps.len()).sum()
     }
 
     /// The rules (by index) that can fire on `channel`, in order, and for
     /// each how many exceptions can still carve it out there.
+    #[cfg(test)]
     pub fn rules_on(&self, channel: u32) -> Vec<(u32, usize)> {
         self.get(channel).map(|p| p.steps.iter().map(|s| (s.rule, s.exceptions.len())).collect()).unwrap_or_default()
     }

@@ -3,7 +3,7 @@
 //! parameter, so the plain path compiles to code that records nothing.
 
 use super::{Node, Plan, Step};
-use crate::decision::{Decision, Hit, Outcome, Trace, TraceEntry};
+use crate::engine::decision::{Decision, Hit, Outcome, Trace, TraceEntry};
 use crate::engine::eval::{Ctx, Explainer, Recorder};
 use crate::engine::model::Op;
 use crate::engine::value::Val;
@@ -34,7 +34,7 @@ pub(in crate::engine) fn run(ctx: &mut Ctx<'_>, plan: &Plan, include: impl Fn(&S
 /// Evaluate the written plan (every rule, as written) over the steps
 /// `include` keeps, with a trace of every rule and the leaves it ran.
 pub(in crate::engine) fn explain(ctx: &mut Ctx<'_>, written: &Plan, include: impl Fn(&Step) -> bool) -> Decision {
-    let mut trace = Trace { entries: Vec::with_capacity(written.steps.len()), leaves: Vec::with_capacity(ctx.rs.texts.len()) };
+    let mut trace = Trace { entries: Vec::with_capacity(written.steps.len()), leaves: Vec::with_capacity(ctx.rs.leaves.len()) };
     let mut violations = Vec::new();
     for s in written.steps.iter() {
         if !include(s) {
@@ -116,9 +116,9 @@ fn node<R: Recorder>(ctx: &Ctx<'_>, n: &Node, rec: &mut R) -> bool {
 fn in_line<R: Recorder>(ctx: &Ctx<'_>, n: &Node, rec: &mut R) -> bool {
     // A leaf: its result (negated as written), recorded with what it read.
     macro_rules! leaf {
-        ($text:expr, $field:expr, $rhs:expr, $result:expr) => {{
+        ($text:expr, $result:expr) => {{
             let r = $result;
-            rec.leaf(*$text, r, *$field, $rhs);
+            rec.leaf(*$text, r);
             r
         }};
     }
@@ -126,18 +126,16 @@ fn in_line<R: Recorder>(ctx: &Ctx<'_>, n: &Node, rec: &mut R) -> bool {
         Node::True => true,
         Node::All(_) | Node::Any(_) | Node::Not(_) => node(ctx, n, rec),
         Node::Bool { field, expect, negate, text } => {
-            leaf!(text, field, None, matches!(ctx.read(*field), Val::Bool(b) if b == *expect) != *negate)
+            leaf!(text, matches!(ctx.read(*field), Val::Bool(b) if b == *expect) != *negate)
         }
         Node::SymIn { field, bits, negate, text } => {
-            leaf!(text, field, None, matches!(ctx.read(*field), Val::Sym(s) if s < 64 && bits & (1u64 << s) != 0) != *negate)
+            leaf!(text, matches!(ctx.read(*field), Val::Sym(s) if s < 64 && bits & (1u64 << s) != 0) != *negate)
         }
-        Node::HasSym { field, sym, negate, text } => leaf!(text, field, None, Val::Sym(*sym).is_in(ctx.read(*field)) != *negate),
-        Node::InField { field, set, negate, text } => leaf!(text, field, Some(*set), ctx.read(*field).is_in(ctx.read(*set)) != *negate),
-        Node::Present { field, expect, text } => leaf!(text, field, None, ctx.present(*field) == *expect),
+        Node::HasSym { field, sym, negate, text } => leaf!(text, Val::Sym(*sym).is_in(ctx.read(*field)) != *negate),
+        Node::InField { field, set, negate, text } => leaf!(text, ctx.read(*field).is_in(ctx.read(*set)) != *negate),
+        Node::Present { field, expect, text } => leaf!(text, ctx.present(*field) == *expect),
         Node::IntConst { field, op, rhs, text } => leaf!(
             text,
-            field,
-            None,
             match ctx.read(*field) {
                 // As the interpreter: equality of ints only, order of any number.
                 Val::Int(l) => order(l, *op, *rhs),
@@ -147,8 +145,6 @@ fn in_line<R: Recorder>(ctx: &Ctx<'_>, n: &Node, rec: &mut R) -> bool {
         ),
         Node::IntField { field, op, rhs, text } => leaf!(
             text,
-            field,
-            Some(*rhs),
             match (ctx.read(*field).number(), ctx.read(*rhs).number()) {
                 (Some(l), Some(r)) => order(l, *op, r),
                 _ => false,

@@ -6,9 +6,9 @@
 
 use crate::engine::model::{AttrDef, Code, Names};
 use crate::engine::value::{Domain, Ty};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::locate::join;
 use crate::rules::syntax::{CatalogFile, Entry};
+use crate::text::hint::{did_you_mean, one_of};
+use crate::text::pointer::join;
 
 use super::Builder;
 

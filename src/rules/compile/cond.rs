@@ -17,11 +17,11 @@
 
 use serde_json::Value as Json;
 
-use crate::engine::model::{Cond, Field, Op, Operand};
+use crate::engine::model::{Cond, Field, LeafInfo, Op, Operand};
 use crate::engine::value::{Ty, Value};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::literal::{self, short};
-use crate::rules::locate::join;
+use crate::text::hint::{did_you_mean, one_of};
+use crate::text::literal::{self, short};
+use crate::text::pointer::join;
 
 use super::Builder;
 use super::fields::resolve;
@@ -78,7 +78,7 @@ pub(super) fn compile(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, c: &Json) -
                 );
                 return None;
             }
-            let text = text(b, format!("{path} eq true"), ty);
+            let text = leaf_info(b, path, field, ty, "eq", "true", None);
             Some(Cond::Cmp { field, op: Op::Eq, rhs: Operand::Const(Value::Bool(true)), text })
         }
         Json::Object(map) => {
@@ -176,9 +176,18 @@ fn field(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, at_value: bool, path: &s
     }
 }
 
-fn text(b: &mut Builder, t: String, ty: Ty) -> u32 {
-    b.rs.texts.push(crate::engine::model::LeafText { text: t.into(), ty });
-    (b.rs.texts.len() - 1) as u32
+/// Record a leaf as written, for explanations; its index.
+fn leaf_info(b: &mut Builder, path: &str, field: Field, ty: Ty, op: &str, operand: &str, rhs: Option<(Field, Ty)>) -> u32 {
+    b.rs.leaves.push(LeafInfo {
+        text: format!("{path} {op} {operand}").into(),
+        path: path.into(),
+        field,
+        ty,
+        op: op.into(),
+        operand: operand.into(),
+        rhs,
+    });
+    u32::try_from(b.rs.leaves.len().saturating_sub(1)).unwrap_or(u32::MAX)
 }
 
 /// `path: spec` — one or more leaves.
@@ -218,7 +227,7 @@ fn comparison(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, spec: &
 fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty: Ty, op: &str, arg: &Json) -> Option<Cond> {
     let fi = s.file;
     let rule = s.rule;
-    let label = format!("{path} {op} {}", arg.as_str().map(str::to_owned).unwrap_or_else(|| short(arg)));
+    let operand_text = arg.as_str().map(str::to_owned).unwrap_or_else(|| short(arg));
     let type_err = |b: &mut Builder, what: &str| {
         b.error(fi, ptr, rule, format!("operator `{op}` {what}; `{path}` is a {ty}"), None);
         None
@@ -230,9 +239,14 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
         }
         v
     };
+    let op_name = op;
     let cmp = |b: &mut Builder, s: &mut Scope<'_>, op: Op, want: Ty| -> Option<Cond> {
-        let rhs = operand(b, s, ptr, arg, want)?;
-        let t = text(b, label.clone(), ty);
+        let (rhs, rhs_ty) = operand(b, s, ptr, arg, want)?;
+        let reads = match (&rhs, rhs_ty) {
+            (Operand::Field(g), Some(t)) => Some((*g, t)),
+            _ => None,
+        };
+        let t = leaf_info(b, path, f, ty, op_name, &operand_text, reads);
         Some(Cond::Cmp { field: f, op, rhs, text: t })
     };
     match op {
@@ -276,7 +290,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
         }
         "present" | "blank" => {
             let expect = flag(b)?;
-            let t = text(b, label, ty);
+            let t = leaf_info(b, path, f, ty, op, &operand_text, None);
             Some(if op == "present" { Cond::Present { field: f, expect, text: t } } else { Cond::Blank { field: f, expect, text: t } })
         }
         "empty" => {
@@ -284,7 +298,7 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
                 return type_err(b, "needs a set");
             }
             let expect = flag(b)?;
-            let t = text(b, label, ty);
+            let t = leaf_info(b, path, f, ty, op, &operand_text, None);
             Some(Cond::Empty { field: f, expect, text: t })
         }
         "local_time" => {
@@ -311,11 +325,11 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
             let from = minute("from");
             let to = minute("to");
             let tz = match obj.get("timezone") {
-                Some(z) => operand(b, s, &join(ptr, "timezone"), z, Ty::Timezone),
+                Some(z) => operand(b, s, &join(ptr, "timezone"), z, Ty::Timezone).map(|(o, _)| o),
                 None => Some(Operand::Const(Value::Tz(chrono_tz::UTC))),
             };
             let (from, to, tz) = (from?, to?, tz?);
-            let t = text(b, label, ty);
+            let t = leaf_info(b, path, f, ty, op, &operand_text, None);
             Some(Cond::LocalTime { field: f, from, to, tz, expect: true, text: t })
         }
         _ => {
@@ -326,8 +340,9 @@ fn leaf(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, path: &str, f: Field, ty:
     }
 }
 
-/// A literal of type `want`, or `$path` naming a field of a compatible type.
-fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) -> Option<Operand> {
+/// A literal of type `want`, or `$path` naming a field of a compatible
+/// type (with that field's type).
+fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) -> Option<(Operand, Option<Ty>)> {
     if let Some(path) = arg.as_str().and_then(|a| a.strip_prefix('$')) {
         let (f, ty) = field(b, s, ptr, true, path)?;
         let ok = ty.comparable(want) || matches!((ty, want), (Ty::ExtSet, Ty::StrSet) | (Ty::StrSet, Ty::ExtSet));
@@ -335,10 +350,10 @@ fn operand(b: &mut Builder, s: &mut Scope<'_>, ptr: &str, arg: &Json, want: Ty) 
             b.error_value(s.file, ptr, s.rule, format!("`${path}` is a {ty}, but a {want} is needed here"), None);
             return None;
         }
-        return Some(Operand::Field(f));
+        return Some((Operand::Field(f), Some(ty)));
     }
     match literal::parse(want, arg, &|d| b.rs.names(d)) {
-        Ok(v) => Some(Operand::Const(v)),
+        Ok(v) => Some((Operand::Const(v), None)),
         Err(e) => {
             b.error_value(s.file, ptr, s.rule, e.message, e.hint);
             None

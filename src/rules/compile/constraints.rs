@@ -25,7 +25,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::engine::model::{Origin, SettingDef, SettingKey, Slot, Tenant};
 use crate::engine::value::Value;
-use crate::rules::diag::{Diagnostic, Pos, did_you_mean};
+use crate::rules::diag::{Diagnostic, Pos};
+use crate::text::hint::did_you_mean;
 
 use super::Builder;
 use super::settings::{Level, find, show};

@@ -1,13 +1,13 @@
 //! The request fields a condition can read, by path.
 //!
-//! This table is the request contract of SPEC §4.1 seen from the rules: it
+//! This table is the request contract (docs/api.md) seen from the rules: it
 //! names fields of the request, never channels, roles or codes. Custom
 //! attributes (`client.attributes.vip`) and settings (`tenant.x`,
 //! `channel.x`, `role.x`) are resolved against what the rule files declare.
 
 use crate::engine::model::Field;
 use crate::engine::value::{Domain, Ty};
-use crate::rules::diag::did_you_mean;
+use crate::text::hint::did_you_mean;
 
 use super::Builder;
 use super::settings::{Level, find};
@@ -41,11 +41,6 @@ const FIXED: &[(&str, Field, Ty)] = &[
     ("attachment.extension", Field::AttachmentExtension, Ty::Ext),
     ("attachment.size", Field::AttachmentSize, Ty::Size),
 ];
-
-/// Every built-in field path (for docs and the schema's autocompletion).
-pub fn field_paths() -> impl Iterator<Item = (&'static str, String)> {
-    FIXED.iter().map(|(p, _, t)| (*p, t.to_string()))
-}
 
 /// Resolve a path to a field and its type; on failure, a message and hint.
 pub(super) fn resolve(b: &Builder, path: &str) -> Result<(Field, Ty), (String, Option<String>)> {
@@ -89,17 +84,4 @@ pub(super) fn resolve(b: &Builder, path: &str) -> Result<(Field, Ty), (String, O
     let hint = did_you_mean(path, candidates.iter().map(String::as_str))
         .or_else(|| Some("see docs/rules.md for the fields a condition can read".into()));
     Err((format!("unknown field `{path}`"), hint))
-}
-
-/// The type of a compiled field of `rs` (for showing its value).
-pub fn field_type(rs: &crate::engine::model::RuleSet, f: Field) -> Option<Ty> {
-    let def = |defs: &[crate::engine::model::SettingDef], i: u16| defs.get(i as usize).map(|d| d.ty);
-    match f {
-        Field::ClientAttr(i) => rs.client_attrs.get(i as usize).map(|a| a.ty),
-        Field::SenderAttr(i) => rs.sender_attrs.get(i as usize).map(|a| a.ty),
-        Field::TenantSetting(i) => def(&rs.tenant_settings, i),
-        Field::ChannelSetting(i) => def(&rs.channel_settings, i),
-        Field::RoleSetting(i) => def(&rs.role_settings, i),
-        _ => FIXED.iter().find(|(_, g, _)| *g == f).map(|(_, _, t)| *t),
-    }
 }

@@ -26,12 +26,11 @@ use super::diag::{self, Diagnostic, Pos};
 use super::load::{self, ParsedFile};
 use super::source::SourceFile;
 
-pub use fields::{field_paths, field_type};
-
 /// Everything a failed load has to say, sorted by file and position.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{} error(s) in the rule files; first: {}", count_errors(.diagnostics), first(.diagnostics))]
 pub struct LoadError {
+    /// Every problem of the load, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -43,21 +42,44 @@ fn first(d: &[Diagnostic]) -> String {
     d.iter().find(|d| d.is_error()).map(ToString::to_string).unwrap_or_default()
 }
 
-/// A compiled rule set and the warnings its load produced.
+/// A compiled rule set, the warnings its load produced, and the rule tests
+/// written beside it (run by `cansend check`, not by the service).
 #[derive(Debug, Clone)]
 pub struct Compiled {
+    /// What the engine runs.
     pub rules: RuleSet,
+    /// Problems that do not stop the set from serving (an expired override).
     pub warnings: Vec<Diagnostic>,
+    /// The rule tests, as written.
+    pub tests: Vec<RuleTest>,
+}
+
+/// A rule test as written: a request and the decision it expects.
+#[derive(Debug, Clone)]
+pub struct RuleTest {
+    /// Unique within its file (`cansend check` says when it is not).
+    pub name: String,
+    /// Its file, relative to the rules directory, and where in it.
+    pub file: String,
+    /// Line of the test in its file.
+    pub line: u32,
+    /// Column of the test in its file.
+    pub column: u32,
+    /// The request, with the file's `base` merged under it.
+    pub request: serde_json::Value,
+    /// The decision it expects.
+    pub expect: crate::rules::syntax::Expect,
 }
 
 /// Parse, check and compile a set of files. `now` (ms since the epoch) only
 /// decides which overrides are reported as expired; it does not change
 /// what the rule set decides.
-pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) -> Result<Compiled, LoadError> {
+pub(crate) fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) -> Result<Compiled, LoadError> {
     let mut b = Builder {
         files: Vec::new(),
         diags: extra_errors,
-        rs: RuleSet::empty(revision(sources)),
+        rs: RuleSet::empty(super::revision(sources, &[])),
+        tests: Vec::new(),
         now,
         defaults: settings::Defaults::default(),
         declared: Default::default(),
@@ -105,21 +127,15 @@ pub fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) 
         rules::compile(&mut b);
         tenants::compile(&mut b);
         constraints::check(&mut b);
-        // A test of a rule or tenant in a broken file would fail for that
-        // reason alone, once per test: the test files are checked once
-        // every file has loaded. (Nothing to say: a set with errors runs
-        // no tests.)
-        if broken.is_empty() {
-            rules::compile_tests(&mut b);
-        }
+        rules::collect_tests(&mut b);
     }
-    let Builder { mut diags, mut rs, .. } = b;
+    let Builder { mut diags, mut rs, tests, .. } = b;
     diag::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(LoadError { diagnostics: diags });
     }
     rs.plans = crate::engine::plan::build(&rs);
-    Ok(Compiled { rules: rs, warnings: diags })
+    Ok(Compiled { rules: rs, warnings: diags, tests })
 }
 
 /// Whether a file's text declares one of `kinds` at its top level
@@ -133,27 +149,12 @@ fn declares_kind(text: &str, kinds: &[&str]) -> bool {
     })
 }
 
-/// The revision of a set of files: SHA-256 over every path and content, in
-/// path order, so the same files give the same revision on every replica.
-pub fn revision(sources: &[SourceFile]) -> String {
-    use sha2::Digest;
-    let mut sorted: Vec<&SourceFile> = sources.iter().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut h = sha2::Sha256::new();
-    for f in sorted {
-        h.update((f.path.len() as u64).to_le_bytes());
-        h.update(f.path.as_bytes());
-        h.update((f.text.len() as u64).to_le_bytes());
-        h.update(f.text.as_bytes());
-    }
-    format!("sha256:{:x}", h.finalize())
-}
-
 /// State shared by the phases.
 pub(crate) struct Builder {
     files: Vec<ParsedFile>,
     diags: Vec<Diagnostic>,
     rs: RuleSet,
+    tests: Vec<RuleTest>,
     now: i64,
     defaults: settings::Defaults,
     /// Every rule id written, compiled or not: a reference to a rule that
@@ -239,7 +240,7 @@ impl Builder {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(t) => Some(t),
             Err(e) => {
-                let pointer = path_to_pointer(e.path());
+                let pointer = crate::text::pointer::from_path(e.path());
                 let msg = e.inner().to_string();
                 self.error(file, &pointer, None, msg, None);
                 None
@@ -263,19 +264,4 @@ impl Builder {
     fn names(&self, d: Domain) -> &crate::engine::model::Names {
         self.rs.names(d)
     }
-}
-
-/// `serde_path_to_error` path → JSON pointer.
-pub fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut p = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => p.push_str(&format!("/{index}")),
-            Segment::Map { key } => p.push_str(&super::locate::join("", key)),
-            Segment::Enum { variant } => p.push_str(&super::locate::join("", variant)),
-            Segment::Unknown => {}
-        }
-    }
-    p
 }

@@ -18,10 +18,11 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use crate::engine::model::{Exception, Rule, RuleTest};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::locate::join;
+use crate::engine::model::{Exception, Rule};
 use crate::rules::syntax::TestsFile;
+
+use super::RuleTest;
+use crate::text::hint::did_you_mean;
 
 use super::Builder;
 use super::cond::{self, Scope};
@@ -247,59 +248,24 @@ pub fn merge(base: &Json, over: &Json) -> Json {
     }
 }
 
-pub(super) fn compile_tests(b: &mut Builder) {
+/// Collect the rule tests as written, each with where it is. They are not
+/// checked against the rules here: a test that no longer makes sense (a
+/// tenant it names was deleted, a code it expects was renamed) is a failing
+/// test of `cansend check`, never a reason not to serve the rules.
+pub(super) fn collect_tests(b: &mut Builder) {
     for fi in b.files_of("tests") {
         let Some(file) = b.typed::<TestsFile>(fi) else { continue };
         let base = file.base.unwrap_or(Json::Object(Default::default()));
-        let mut names: HashMap<String, usize> = HashMap::new();
         for (i, t) in file.tests.into_iter().enumerate() {
-            let ptr = format!("/tests/{i}");
-            let mut ok = true;
-            if names.insert(t.name.clone(), i).is_some() {
-                b.error_value(fi, &join(&ptr, "name"), Some(&t.name), format!("two tests named `{}` in this file", t.name), None);
-                ok = false;
-            }
-            for (j, code) in t.expect.codes.iter().flatten().enumerate() {
-                if !b.rs.code_index.contains_key(code.as_str()) {
-                    let hint = did_you_mean(code, b.rs.codes.iter().map(|c| &*c.name))
-                        .or_else(|| Some(one_of(b.rs.codes.iter().map(|c| &*c.name))));
-                    b.error(fi, &format!("{ptr}/expect/codes/{j}"), Some(&t.name), format!("unknown code `{code}`"), hint);
-                    ok = false;
-                }
-            }
-            for (j, rule) in t.expect.rules.iter().flatten().enumerate() {
-                if !b.declared.contains(rule) {
-                    let hint = did_you_mean(rule, b.rs.rules.iter().map(|r| &*r.id));
-                    b.error(fi, &format!("{ptr}/expect/rules/{j}"), Some(&t.name), format!("unknown rule `{rule}`"), hint);
-                    ok = false;
-                }
-            }
-            if t.expect.allowed && t.expect.codes.as_ref().is_some_and(|c| !c.is_empty()) {
-                b.error(fi, &format!("{ptr}/expect"), Some(&t.name), "a test cannot expect `allowed: true` and violation codes", None);
-                ok = false;
-            }
+            let pos = b.pos(fi, &format!("/tests/{i}"));
             let request = merge(&base, &t.request);
-            // Decode now, so a typo in a test is a load error that points at it.
-            if let Err(problems) = crate::request::decode(&request).and_then(|r| crate::request::bind(&b.rs, &r, 0).map(|_| ())) {
-                for p in problems {
-                    let at = format!("{ptr}/request{}", p.pointer);
-                    b.error(fi, &at, Some(&t.name), format!("test request: {} (at {})", p.message, p.pointer), None);
-                }
-                ok = false;
-            }
-            if !ok {
-                continue;
-            }
-            let pos = b.pos(fi, &ptr);
-            b.rs.tests.push(RuleTest {
-                name: t.name.as_str().into(),
-                file: fi as u32,
+            b.tests.push(RuleTest {
+                name: t.name,
+                file: b.path(fi).to_owned(),
                 line: pos.line,
                 column: pos.column,
                 request,
-                expect_allowed: t.expect.allowed,
-                expect_codes: t.expect.codes,
-                expect_rules: t.expect.rules,
+                expect: t.expect,
             });
         }
     }

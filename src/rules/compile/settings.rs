@@ -12,10 +12,10 @@ use serde_json::Value as Json;
 
 use crate::engine::model::{SendOptionsMap, SettingDef, SettingKey, SettingRef};
 use crate::engine::value::{Domain, Ty, Value};
-use crate::rules::diag::{did_you_mean, one_of};
-use crate::rules::literal;
-use crate::rules::locate::join;
 use crate::rules::syntax::{SettingDecl, SettingsFile};
+use crate::text::hint::{did_you_mean, one_of};
+use crate::text::literal;
+use crate::text::pointer::join;
 
 use super::{Builder, constraints};
 

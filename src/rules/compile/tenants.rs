@@ -15,13 +15,14 @@ use serde_json::Value as Json;
 
 use crate::engine::model::{Expiring, OverrideInfo, SettingDef, SettingKey, Slot, Tenant};
 use crate::engine::value::{Domain, Value};
-use crate::rules::diag::did_you_mean;
-use crate::rules::literal;
-use crate::rules::locate::join;
 use crate::rules::syntax::{OverrideDecl, TenantFile};
+use crate::text::hint::did_you_mean;
+use crate::text::literal;
+use crate::text::pointer::join;
 
+use super::Builder;
 use super::settings::{Level, find, out_of_bounds, setting_hint};
-use super::{Builder, path_to_pointer};
+use crate::text::pointer::from_path as path_to_pointer;
 
 pub(super) fn compile(b: &mut Builder) {
     let n_ch = b.rs.channel_settings.len();

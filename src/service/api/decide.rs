@@ -1,10 +1,11 @@
 //! `POST /v1/can-send` and `POST /v1/can-send/batch`: the decision.
 //!
-//! Both read the body themselves (see [`crate::service::body`]) and decode
-//! it strictly in two steps — shape ([`request::decode`]), then names
-//! against the rules ([`request::bind`]) — so every problem is a 422 with a
-//! pointer. A batch decides every item against the one snapshot loaded
-//! at its start; a bad item gets its problem in place.
+//! Both read the body themselves (see [`crate::service::body`]), decode it
+//! strictly ([`CanSendRequest::from_slice`]) and decide it with the
+//! snapshot's [`Engine`](crate::Engine) — names checked against the rules
+//! there — so every problem is a 422 with a pointer. A batch decides every
+//! item against the one snapshot loaded at its start; a bad item gets its
+//! problem in place.
 //!
 //! Every request (and batch item) that was decided is then moved into the
 //! ring of recent requests ([`crate::recent`]) — a move, not a copy, and
@@ -18,10 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::json;
-use crate::decision::{DecisionBody, render};
-use crate::engine::evaluate;
-use crate::engine::model::RuleSet;
-use crate::request::{self, CanSendRequest, FieldError};
+use crate::facade::Engine;
+use crate::render::Answer;
+use crate::request::{self, CanSendRequest, FieldError, RequestError};
 use crate::service::body;
 use crate::service::problem::Problem;
 use crate::service::state::{AppState, MAX_BATCH};
@@ -63,51 +63,36 @@ pub struct BatchRequest {
 /// One answer of a batch: a decision, or the problem of that item.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
-pub enum BatchItem {
-    Decision(DecisionBody),
+pub enum BatchItem<'e> {
+    /// The item's decision.
+    Decision(Answer<'e>),
+    /// Why the item was not decided.
     Problem(Problem),
 }
 
 /// The answer of `POST /v1/can-send/batch`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BatchBody {
+pub struct BatchBody<'e> {
     /// One per request, in order.
-    pub decisions: Vec<BatchItem>,
+    pub decisions: Vec<BatchItem<'e>>,
     /// The revision every item was decided against.
-    pub revision: String,
+    pub revision: &'e str,
 }
 
 fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Problem> {
     query.map(|Query(q)| q.explain).map_err(|e| Problem::bad_query(e.body_text()))
 }
 
-/// One `POST /v1/can-send` body decided against `rs` — the decision, or
-/// the problem (400 or 422) the API answers — and the decoded request.
-/// `now` (ms since the epoch) is the instant of a request without `at`.
-/// `cansend eval` answers with it too, so the command line and the API
-/// cannot drift apart.
-pub fn answer(rs: &RuleSet, bytes: &[u8], explain: bool, now: i64) -> Result<(DecisionBody, CanSendRequest), Problem> {
-    match body::decode_fast::<CanSendRequest>(bytes) {
-        Some(r) => decide_decoded(rs, &r, now, explain).map(|d| (d, r)),
-        None => decide(rs, &body::parse(bytes)?, now, explain),
+/// One item of a batch: its decision (counted), or its problem, pointed
+/// at under `/requests/{i}`.
+fn item<'e>(app: &AppState, i: usize, result: Result<Answer<'e>, RequestError>) -> BatchItem<'e> {
+    match result {
+        Ok(d) => {
+            app.metrics().decision(d.allowed);
+            BatchItem::Decision(d)
+        }
+        Err(e) => BatchItem::Problem(Problem::from(e).nested_under(&format!("/requests/{i}"))),
     }
-    .map_err(Problem::invalid)
-}
-
-/// Decode, bind and decide one request (a JSON value) against `rs` at
-/// `now`; the decoded request comes back with the answer.
-fn decide(rs: &RuleSet, v: &Json, now: i64, explain: bool) -> Result<(DecisionBody, CanSendRequest), Vec<FieldError>> {
-    body::expect_object(v)?;
-    let r = request::decode(v)?;
-    let answer = decide_decoded(rs, &r, now, explain)?;
-    Ok((answer, r))
-}
-
-/// Bind and decide one decoded request against `rs` at `now`.
-fn decide_decoded(rs: &RuleSet, r: &CanSendRequest, now: i64, explain: bool) -> Result<DecisionBody, Vec<FieldError>> {
-    let input = request::bind(rs, r, now)?;
-    let decision = evaluate(rs, &input, explain);
-    Ok(render(rs, &input, &decision))
 }
 
 /// A batch body decoded in one go by the fast path.
@@ -125,7 +110,7 @@ struct FastBatch {
     params(DecideQuery),
     request_body(content = CanSendRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The decision, with every violated rule", body = DecisionBody),
+        (status = 200, description = "The decision, with every violated rule", body = Answer),
         (status = 400, description = "Malformed JSON or query", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
@@ -139,12 +124,14 @@ pub async fn can_send(
 ) -> Result<Response, Problem> {
     let explain = explain(query)?;
     let bytes = body::bytes(req, &app.limits()).await?;
+    let r = CanSendRequest::from_slice(&bytes)?;
     let snap = app.snapshot();
     let now = crate::now_ms();
-    let (answer, r) = answer(&snap.rules, &bytes, explain, now)?;
-    app.live().recent().record(r, now, bytes.len());
+    let answer = snap.engine.decide_with(&r, now, explain)?;
     app.metrics().decision(answer.allowed);
-    Ok(json(StatusCode::OK, &answer))
+    let res = json(StatusCode::OK, &answer);
+    app.live().recent().record(r, now, bytes.len());
+    Ok(res)
 }
 
 /// Up to 1000 decisions in one call, in order, all against one revision.
@@ -176,17 +163,11 @@ pub async fn batch(
         }])
     };
     let snap = app.snapshot();
-    let rs = &snap.rules;
+    let engine: &Engine = &snap.engine;
     let (now, recent) = (crate::now_ms(), app.live().recent());
-    let answer = |i: usize, result: Result<DecisionBody, Vec<FieldError>>| match result {
-        Ok(d) => {
-            app.metrics().decision(d.allowed);
-            BatchItem::Decision(d)
-        }
-        Err(errors) => BatchItem::Problem(Problem::invalid(errors).nested_under(&format!("/requests/{i}"))),
-    };
+    let answer = |i: usize, result| item(&app, i, result);
     // Fast path when every item has the right shape; else item by item.
-    let decisions: Vec<BatchItem> = match body::decode_fast::<FastBatch>(&bytes) {
+    let decisions: Vec<BatchItem> = match request::json::decode_fast::<FastBatch>(&bytes) {
         Some(batch) if batch.requests.len() > MAX_BATCH => return Err(too_many(batch.requests.len())),
         Some(batch) => {
             // Each item's size as received, on average.
@@ -196,30 +177,40 @@ pub async fn batch(
                 .into_iter()
                 .enumerate()
                 .map(|(i, request::strict::Obj(r))| {
-                    let result = decide_decoded(rs, &r, now, explain);
-                    if result.is_ok() {
+                    let result = engine.decide_with(&r, now, explain);
+                    let decided = result.is_ok();
+                    let item = answer(i, result);
+                    if decided {
                         recent.record(r, now, size);
                     }
-                    answer(i, result)
+                    item
                 })
                 .collect()
         }
         None => {
-            let v = body::parse(&bytes)?;
-            body::expect_object(&v).map_err(Problem::invalid)?;
+            let v = request::json::parse(&bytes)?;
+            request::json::expect_object(&v).map_err(Problem::invalid)?;
             let batch: BatchRequest = request::decode_as(&v).map_err(Problem::invalid)?;
             if batch.requests.len() > MAX_BATCH {
                 return Err(too_many(batch.requests.len()));
             }
             let size = bytes.len() / batch.requests.len().max(1);
-            let decided = |item: &Json| {
-                decide(rs, item, now, explain).map(|(d, r)| {
-                    recent.record(r, now, size);
-                    d
-                })
-            };
-            batch.requests.iter().enumerate().map(|(i, item)| answer(i, decided(item))).collect()
+            let mut decisions = Vec::with_capacity(batch.requests.len());
+            for (i, item) in batch.requests.iter().enumerate() {
+                match CanSendRequest::from_json(item) {
+                    Ok(r) => {
+                        let result = engine.decide_with(&r, now, explain);
+                        let decided = result.is_ok();
+                        decisions.push(answer(i, result));
+                        if decided {
+                            recent.record(r, now, size);
+                        }
+                    }
+                    Err(e) => decisions.push(answer(i, Err(e))),
+                }
+            }
+            decisions
         }
     };
-    Ok(json(StatusCode::OK, &BatchBody { decisions, revision: rs.revision.to_string() }))
+    Ok(json(StatusCode::OK, &BatchBody { decisions, revision: engine.revision() }))
 }

@@ -32,7 +32,7 @@ pub struct StatusBody {
 pub async fn healthz(State(app): State<AppState>) -> Response {
     json(
         StatusCode::OK,
-        &StatusBody { status: "ok".into(), revision: app.snapshot().rules.revision.to_string(), degraded: None, reason: None },
+        &StatusBody { status: "ok".into(), revision: app.snapshot().engine.revision().to_owned(), degraded: None, reason: None },
     )
 }
 
@@ -44,7 +44,7 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
 /// `degraded`.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = StatusBody)))]
 pub async fn readyz(State(app): State<AppState>) -> Response {
-    let revision = app.snapshot().rules.revision.to_string();
+    let revision = app.snapshot().engine.revision().to_owned();
     let (degraded, reason) = match app.live().last_error() {
         None => (false, None),
         Some(r) => {

@@ -124,7 +124,7 @@ pub struct ReloadsBody {
 #[utoipa::path(get, path = "/v1/rules/reloads", tag = "rules", responses((status = 200, body = ReloadsBody)))]
 pub async fn reloads(State(app): State<AppState>, req: Request) -> Response {
     let admin = admin::check_request(app.admin(), &req).is_ok();
-    let revision = app.snapshot().rules.revision.to_string();
+    let revision = app.snapshot().engine.revision().to_owned();
     let mut reloads = app.live().history();
     if !admin {
         reloads = reloads.iter().map(ReloadRecord::without_samples).collect();
@@ -167,7 +167,7 @@ pub async fn events(State(app): State<AppState>) -> Sse<impl Stream<Item = Resul
 
 fn revision_event(app: &AppState) -> Event {
     let snap = app.snapshot();
-    let revision = snap.rules.revision.to_string();
+    let revision = snap.engine.revision().to_owned();
     let data = serde_json::json!({ "revision": revision, "loaded_at": snap.loaded_at_rfc3339() });
     Event::default().event("revision").id(revision).data(data.to_string())
 }

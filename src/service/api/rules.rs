@@ -3,18 +3,18 @@
 //! Replicas behind a load balancer each report their revision here, and
 //! tech support reads a tenant's effective limits with their provenance.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::json;
+use crate::render::TenantView;
 use crate::rules::Diagnostic;
-use crate::rules::diag::did_you_mean;
 use crate::service::problem::{Problem, truncate};
 use crate::service::state::AppState;
-use crate::service::tenant::{self, TenantBody};
+use crate::text::hint::did_you_mean;
 
 /// A rule file of the served set.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -27,38 +27,6 @@ pub struct FileBody {
     pub sha256: String,
 }
 
-/// A located problem in the rule files.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DiagnosticBody {
-    /// `error` or `warning`.
-    pub severity: String,
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The one-line form: `file:line:col: severity: message`.
-    pub text: String,
-}
-
-impl From<&Diagnostic> for DiagnosticBody {
-    fn from(d: &Diagnostic) -> Self {
-        Self {
-            severity: if d.is_error() { "error" } else { "warning" }.to_owned(),
-            file: d.file.clone(),
-            line: d.line,
-            column: d.column,
-            rule: d.rule.clone(),
-            message: d.message.clone(),
-            hint: d.hint.clone(),
-            text: d.to_string(),
-        }
-    }
-}
-
 /// Why the newest rule files were not applied.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoadErrorBody {
@@ -67,7 +35,7 @@ pub struct LoadErrorBody {
     /// When the failed load happened (RFC 3339).
     pub at: String,
     /// Every diagnostic of that load, `file:line:col`.
-    pub errors: Vec<DiagnosticBody>,
+    pub errors: Vec<Diagnostic>,
 }
 
 /// The answer of `GET /v1/rules`.
@@ -79,10 +47,12 @@ pub struct RulesBody {
     pub loaded_at: String,
     /// The rule directory, or `(built-in rules)`.
     pub source: String,
+    /// The rule files and their hashes.
     pub files: Vec<FileBody>,
+    /// The tenants.
     pub tenants: Vec<String>,
     /// Warnings of the load (expired overrides, …).
-    pub warnings: Vec<DiagnosticBody>,
+    pub warnings: Vec<Diagnostic>,
     /// The last reload that failed, if the newest files did not load.
     pub last_error: Option<LoadErrorBody>,
 }
@@ -96,47 +66,74 @@ pub struct RulesBody {
 )]
 pub async fn rules(State(app): State<AppState>) -> Response {
     let snap = app.snapshot();
-    let rs = &snap.rules;
+    let engine = &snap.engine;
     let body = RulesBody {
-        revision: rs.revision.to_string(),
+        revision: engine.revision().to_owned(),
         // RFC 3339, as the snapshot's serde form writes it.
         loaded_at: snap.loaded_at_rfc3339(),
         source: app.live().source().to_string(),
-        files: rs
-            .files
-            .iter()
-            .map(|f| FileBody { path: f.path.to_string(), kind: f.kind.to_string(), sha256: f.sha256.to_string() })
-            .collect(),
-        tenants: rs.tenants.names.iter().map(|t| t.to_string()).collect(),
-        warnings: snap.warnings.iter().map(DiagnosticBody::from).collect(),
-        last_error: app.live().last_error().map(|r| LoadErrorBody {
-            revision: r.revision,
-            at: r.at,
-            errors: r.errors.iter().map(DiagnosticBody::from).collect(),
-        }),
+        files: engine.files().map(|f| FileBody { path: f.path.to_owned(), kind: f.kind.to_owned(), sha256: f.sha256.to_owned() }).collect(),
+        tenants: engine.tenants().map(str::to_owned).collect(),
+        warnings: engine.warnings().to_vec(),
+        last_error: app.live().last_error().map(|r| LoadErrorBody { revision: r.revision, at: r.at, errors: r.errors }),
     };
     json(StatusCode::OK, &body)
 }
 
-/// A tenant's effective settings after layering, each with its provenance.
+/// Query parameters of `GET /v1/tenants/{tenant}`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantQuery {
+    /// The instant (RFC 3339) at which to judge expiring overrides, e.g.
+    /// `2026-12-31T12:00:00Z`; default now. A `+` of an offset is `%2B` in a URL.
+    pub at: Option<String>,
+}
+
+/// The instant of `?at=`, in ms since the epoch; `now` without one. A value
+/// that is not RFC 3339 is a 400 naming the parameter.
+fn at_instant(query: Result<Query<TenantQuery>, QueryRejection>, now: i64) -> Result<i64, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_query(e.body_text()))?;
+    let Some(at) = q.at else { return Ok(now) };
+    match chrono::DateTime::parse_from_rfc3339(&at) {
+        Ok(t) => Ok(t.timestamp_millis()),
+        Err(_) => {
+            // A `+` that was not escaped arrives as a space.
+            let plus = if at.contains(' ') { " (a `+` in a URL must be written `%2B`)" } else { "" };
+            Err(Problem::bad_query(format!(
+                "query parameter `at`: `{}` is not an RFC 3339 instant (e.g. 2026-11-20T09:30:00Z){plus}",
+                truncate(&at, 64)
+            )))
+        }
+    }
+}
+
+/// A tenant's effective settings after layering, each with its provenance,
+/// now or at the instant `?at=`.
 #[utoipa::path(
     get,
     path = "/v1/tenants/{tenant}",
     tag = "rules",
-    params(("tenant" = String, Path, description = "The tenant's name")),
+    params(("tenant" = String, Path, description = "The tenant's name"), TenantQuery),
     responses(
-        (status = 200, description = "Effective settings: tenant-wide, per channel, per role", body = TenantBody),
+        (status = 200, description = "Effective settings: tenant-wide, per channel, per role", body = TenantView),
+        (status = 400, description = "A query parameter that is not `at`, or an `at` that is not RFC 3339", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn tenant(State(app): State<AppState>, name: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn tenant(
+    State(app): State<AppState>,
+    name: Result<Path<String>, PathRejection>,
+    query: Result<Query<TenantQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     let Path(name) = name.map_err(|e| Problem::http(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let at = at_instant(query, crate::now_ms())?;
     let snap = app.snapshot();
-    let rs = &snap.rules;
-    match tenant::view(rs, &name, crate::now_ms()) {
+    let engine = &snap.engine;
+    match engine.tenant_view(&name, at) {
         Some(body) => Ok(json(StatusCode::OK, &body)),
         None => {
-            let hint = did_you_mean(&name, rs.tenants.names.iter().map(|n| &**n)).map(|h| format!("; {h}")).unwrap_or_default();
+            let hint = did_you_mean(&name, engine.tenants()).map(|h| format!("; {h}")).unwrap_or_default();
             Err(Problem::not_found(format!("no tenant `{}`{hint}", truncate(&name, 100))))
         }
     }

@@ -17,11 +17,11 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::json;
-use super::rules::DiagnosticBody;
 use crate::check::Report;
 use crate::impact::Impact;
 use crate::reload::validate::{FileChange, Validation};
 use crate::request::{self, FieldError};
+use crate::rules::Diagnostic;
 use crate::service::problem::Problem;
 use crate::service::state::AppState;
 use crate::service::{admin, body};
@@ -40,6 +40,7 @@ pub struct ValidateRequest {
 /// One file the candidate names.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CandidateFile {
+    /// Path inside the rules directory.
     pub path: String,
     /// `added`, `changed`, `deleted` or `unchanged` (the text it has already).
     pub change: FileChange,
@@ -48,9 +49,13 @@ pub struct CandidateFile {
 /// A rule test that failed.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TestFailure {
+    /// The test's name.
     pub name: String,
+    /// Its file.
     pub file: String,
+    /// Its line.
     pub line: u32,
+    /// Its column.
     pub column: u32,
     /// What differed.
     pub message: String,
@@ -61,8 +66,11 @@ pub struct TestFailure {
 /// The candidate's rule tests (`cansend check`), and what they covered.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TestsBody {
+    /// Tests that passed.
     pub passed: usize,
+    /// Tests that failed.
     pub failed: usize,
+    /// Each failure, located.
     pub failures: Vec<TestFailure>,
     /// Rules no test made fire.
     pub unfired_rules: Vec<String>,
@@ -99,10 +107,11 @@ pub struct ValidateBody {
     pub base: String,
     /// The revision the candidate files would have.
     pub candidate: String,
+    /// Each file the candidate names.
     pub files: Vec<CandidateFile>,
     /// Errors (when it does not load) or warnings (when it does), each
     /// `file:line:col`, as `GET /v1/rules` shows them.
-    pub diagnostics: Vec<DiagnosticBody>,
+    pub diagnostics: Vec<Diagnostic>,
     /// The candidate's rule tests; absent when it does not load.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tests: Option<TestsBody>,
@@ -119,16 +128,7 @@ impl From<Validation> for ValidateBody {
             Ok(l) => (true, l.warnings, Some(l.tests.into()), Some(l.impact)),
             Err(errors) => (false, errors, None, None),
         };
-        Self {
-            loads,
-            serving: v.serving,
-            base: v.base,
-            candidate: v.candidate,
-            files,
-            diagnostics: diagnostics.iter().map(DiagnosticBody::from).collect(),
-            tests,
-            impact,
-        }
+        Self { loads, serving: v.serving, base: v.base, candidate: v.candidate, files, diagnostics, tests, impact }
     }
 }
 
@@ -165,8 +165,8 @@ pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
 
 async fn run(app: AppState, req: Request) -> Result<Response, Response> {
     let bytes = body::bytes(req, &app.limits()).await.map_err(IntoResponse::into_response)?;
-    let v = body::parse(&bytes).map_err(IntoResponse::into_response)?;
-    body::expect_object(&v).map_err(|e| Problem::invalid(e).into_response())?;
+    let v = request::json::parse(&bytes).map_err(|e| Problem::from(e).into_response())?;
+    request::json::expect_object(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let candidate: ValidateRequest = request::decode_as(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let overlay: Vec<(String, Option<String>)> = candidate.files.into_iter().collect();
     let Some(permit) = app.try_validate() else {
@@ -192,7 +192,7 @@ async fn run(app: AppState, req: Request) -> Result<Response, Response> {
             .into_iter()
             .map(|b| {
                 // An entry, or (for too many of them) the whole map.
-                let pointer = if b.path.is_empty() { "/files".to_owned() } else { crate::rules::locate::join("/files", &b.path) };
+                let pointer = if b.path.is_empty() { "/files".to_owned() } else { crate::text::pointer::join("/files", &b.path) };
                 FieldError { pointer, message: b.message }
             })
             .collect();

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use crate::engine::model::Names;
 use crate::engine::value::{Domain, Ty, Value};
 
-use super::diag::{did_you_mean, one_of};
+use crate::text::hint::{did_you_mean, one_of};
 
 /// A literal that does not fit its type: the message, and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! `GET /v1/tenants/{tenant}`: a tenant's effective settings, each with
-//! where it came from.
+//! `GET /v1/tenants/{tenant}`'s answer: a tenant's effective settings,
+//! each with where it came from.
 //!
 //! Tech support is asked "what is Acme's email attachment limit, and why?".
 //! The compiled rule set already holds the flattened values and, per
@@ -10,10 +10,11 @@
 
 use indexmap::IndexMap;
 use serde::Serialize;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
+
+use super::value::{rfc3339, setting_json as render};
 
 use crate::engine::model::{Origin, OverrideInfo, RuleSet, SettingDef, SettingKey, Slot, Tenant};
-use crate::engine::value::{Domain, Ty, Value};
 
 /// One effective setting of a tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -24,15 +25,20 @@ pub struct SettingView {
     /// The setting's declared type, e.g. `size`, `set<extension>`.
     #[serde(rename = "type")]
     pub ty: String,
+    /// What the setting is, as its declaration says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// `file:line` where the value in force was written.
     pub provenance: String,
     /// Whether the value comes from the tenant's own file.
     pub overridden: bool,
+    /// The override's ticket (the request that asked for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
     /// The last day (or instant) the override holds; the default applies after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// The override's note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// An override that has expired: the default is in force again.
@@ -43,23 +49,31 @@ pub struct SettingView {
 /// An override no longer in force.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExpiredOverride {
+    /// The value the override had.
     pub value: Json,
+    /// `file:line` where it is written.
     pub provenance: String,
+    /// Its ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
+    /// The last day (or instant) it held.
     pub expires: String,
 }
 
 /// The answer of `GET /v1/tenants/{tenant}`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TenantBody {
+#[schema(as = TenantBody)]
+pub struct TenantView {
+    /// The tenant's name.
     pub tenant: String,
+    /// What the tenant file says it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The tenant's file.
     pub file: String,
     /// The instant at which expiring overrides were judged (RFC 3339).
     pub at: String,
+    /// The revision that answered.
     pub revision: String,
     /// Tenant-wide settings, by name.
     #[schema(value_type = HashMap<String, SettingView>)]
@@ -74,7 +88,7 @@ pub struct TenantBody {
 
 /// The effective settings of `name` at instant `at` (ms since the epoch);
 /// `None` for an unknown tenant.
-pub fn view(rs: &RuleSet, name: &str, at: i64) -> Option<TenantBody> {
+pub fn view(rs: &RuleSet, name: &str, at: i64) -> Option<TenantView> {
     let t = rs.tenant(name)?;
     let v = Viewer { rs, t, at };
     let settings = rs
@@ -103,7 +117,7 @@ pub fn view(rs: &RuleSet, name: &str, at: i64) -> Option<TenantBody> {
             })
             .collect()
     };
-    Some(TenantBody {
+    Some(TenantView {
         tenant: t.name.to_string(),
         description: t.description.as_deref().map(str::to_owned),
         file: rs.file_path(t.file).to_owned(),
@@ -134,6 +148,7 @@ impl Viewer<'_> {
             (Some(o), Slot::Expiring(e)) if expired => SettingView {
                 value,
                 ty: def.ty.to_string(),
+                description: def.description.as_deref().map(str::to_owned),
                 provenance: self.place(default_origin),
                 overridden: false,
                 ticket: None,
@@ -149,6 +164,7 @@ impl Viewer<'_> {
             (Some(o), _) => SettingView {
                 value,
                 ty: def.ty.to_string(),
+                description: def.description.as_deref().map(str::to_owned),
                 provenance: self.place(o.origin),
                 overridden: true,
                 ticket: o.ticket.as_deref().map(str::to_owned),
@@ -159,6 +175,7 @@ impl Viewer<'_> {
             (None, _) => SettingView {
                 value,
                 ty: def.ty.to_string(),
+                description: def.description.as_deref().map(str::to_owned),
                 provenance: self.place(default_origin),
                 overridden: false,
                 ticket: None,
@@ -174,38 +191,15 @@ impl Viewer<'_> {
     }
 }
 
-/// An instant (ms since the epoch) as RFC 3339 in UTC, `2026-11-20T09:30:00.000Z`.
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
-}
-
-/// A setting value as JSON: names for catalog members, RFC 3339 for instants.
-pub fn render(rs: &RuleSet, ty: Ty, v: &Value) -> Json {
-    let domain = match ty {
-        Ty::Sym(d) | Ty::SymSet(d) => d,
-        _ => Domain::Tenant,
-    };
-    match v {
-        Value::Bool(b) => json!(b),
-        Value::Int(i) => json!(i),
-        Value::Str(s) => json!(&**s),
-        Value::Time(t) => json!(rfc3339(*t)),
-        Value::Tz(z) => json!(z.name()),
-        Value::Sym(i) => json!(rs.names(domain).name(*i)),
-        Value::Syms(bits) => Json::Array((0..64u32).filter(|i| bits & (1u64 << i) != 0).map(|i| json!(rs.names(domain).name(i))).collect()),
-        Value::Strs(s) => Json::Array(s.iter().map(|x| json!(&**x)).collect()),
-        Value::SymList(l) => Json::Array(l.iter().map(|i| json!(rs.tenants.name(*i))).collect()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const NOW: i64 = 1_764_000_000_000;
 
     fn builtin() -> Option<RuleSet> {
-        crate::rules::load_builtin(NOW).ok().map(|c| c.rules)
+        crate::Engine::builtin().ok().map(|e| e.rules().clone())
     }
 
     #[test]
@@ -246,8 +240,8 @@ mod tests {
         let Some(f) = files.iter_mut().find(|f| f.path == "tenants/demo-tags.yaml") else { panic!("demo-tags is built in") };
         f.text.push_str("channels:\n  email:\n    max_file_size: { value: 10 MB, ticket: SUP-7, expires: 2026-01-31 }\n");
         let files: Vec<SourceFile> = files;
-        let rs = match crate::rules::load_sources(&files, NOW) {
-            Ok(c) => c.rules,
+        let rs = match crate::Engine::from_sources(&files) {
+            Ok(e) => e.rules().clone(),
             Err(e) => panic!("{e}"),
         };
         let before = chrono::DateTime::parse_from_rfc3339("2026-01-31T23:00:00Z").map(|d| d.timestamp_millis()).unwrap_or(0);
