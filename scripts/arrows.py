@@ -19,6 +19,7 @@ ALLOWED = {
     "recent": {"request"},
     "impact": {"facade", "recent", "render", "request"},
     "reload": {"facade", "rules", "check", "impact", "recent", "text"},
+    "analysis": {"engine", "facade", "impact", "request"},
     "service": {"engine", "text", "rules", "request", "render", "facade", "check", "recent", "impact", "reload"},
     "cli": {"service"},
 }

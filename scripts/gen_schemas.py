@@ -9,6 +9,12 @@ BASE = "https://cansend.example/schemas/"
 NAME = "^[a-z][a-z0-9_]*$"
 ID = "^[a-z0-9][a-z0-9_.-]*$"
 
+def allow(*kinds):
+    """`allow_findings`: findings of `cansend check` accepted on this entry."""
+    return {"allow_findings": {"type": "array", "uniqueItems": True, "items": {"enum": list(kinds)},
+                               "description": "Findings of `cansend check` accepted here (say why in a comment): "
+                                              + ", ".join(kinds) + "."}}
+
 entry = {"type": "object", "additionalProperties": False,
          "properties": {"title": {"type": "string"}, "description": {"type": "string"}}}
 
@@ -44,14 +50,14 @@ catalog = doc("catalog", "cansend catalog: the vocabulary of the rules", {
               "propertyNames": {"pattern": NAME},
               "additionalProperties": {"type": "object", "additionalProperties": False, "required": ["message"],
                                        "properties": {"message": {"type": "string", "minLength": 1},
-                                                      "description": {"type": "string"}}}},
+                                                      "description": {"type": "string"}, **allow("unused")}}},
     "attributes": {"type": "object", "additionalProperties": False,
                    "description": "Typed custom attributes requests carry in client.attributes / sender.attributes.",
                    "properties": {w: {"type": "object", "propertyNames": {"pattern": NAME},
                                       "additionalProperties": {"type": "object", "additionalProperties": False,
                                                                "required": ["type"],
                                                                "properties": {"type": {"enum": ["bool", "int", "size", "duration", "string", "timestamp", "set<string>"]},
-                                                                              "description": {"type": "string"}}}}
+                                                                              "description": {"type": "string"}, **allow("unused")}}}
                                   for w in ("client", "sender")}},
 })
 
@@ -64,7 +70,8 @@ setting_decl = {"type": "object", "additionalProperties": False, "required": ["t
                                "tighten_only": {"type": "boolean", "description": "Tenants may only lower it (numbers) or shrink it (sets)."},
                                "locked": {"type": "boolean", "description": "Tenants may not override it."},
                                "at_most": {"type": "string", "pattern": NAME,
-                                           "description": "Another setting of the same level (numbers, sizes) this one may never exceed: checked at load for every tenant and channel or role, before and after each override expires."}}}
+                                           "description": "Another setting of the same level (numbers, sizes) this one may never exceed: checked at load for every tenant and channel or role, before and after each override expires."},
+                               **allow("unused")}}
 decls = {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": setting_decl}
 entity_values = {"type": "object", "propertyNames": {"pattern": NAME},
                  "additionalProperties": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": scalar}}
@@ -127,21 +134,23 @@ rules = doc("rules", "cansend rules: deny rules and their exceptions", {
                        "each": {"enum": ["attachment"], "description": "Evaluate once per attachment; violations point at it."},
                        "deny": {"$ref": "#/$defs/condition", "description": "When this holds, the request is refused with `code`."},
                        "code": {"type": "string", "pattern": NAME},
-                       "message": {"type": "string", "description": "Overrides the code's message for this rule."}}}},
+                       "message": {"type": "string", "description": "Overrides the code's message for this rule."},
+                       **allow("never_fires", "redundant")}}},
     "exceptions": {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": ["id", "when", "overrides"],
         "properties": {"id": {"type": "string", "pattern": ID}, "description": {"type": "string"},
                        "when": {"$ref": "#/$defs/condition"},
                        "overrides": {"type": "array", "minItems": 1, "items": {"type": "string"},
-                                     "description": "Rule ids this exception carves out when `when` holds."}}}},
+                                     "description": "Rule ids this exception carves out when `when` holds."},
+                       **allow("never_applies")}}},
 }, defs={"condition": condition, "ops": opmap})
 
-override = {"description": "A value, or { value, ticket, expires, note }.",
+override = {"description": "A value, or { value, ticket, expires, note, allow_findings }.",
             "if": {"type": "object"},
             "then": {"type": "object", "additionalProperties": False, "required": ["value"],
                      "properties": {"value": {}, "ticket": {"type": "string"},
                                     "expires": {"type": "string", "description": "Date (through that day, UTC) or RFC 3339 instant after which the default applies again."},
-                                    "note": {"type": "string"}}}}
+                                    "note": {"type": "string"}, **allow("same_as_default")}}}
 per_entity = {"type": "object", "propertyNames": {"pattern": NAME},
               "additionalProperties": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": override}}
 tenant = doc("tenant", "cansend tenant: what differs from the defaults for one tenant", {

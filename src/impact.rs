@@ -61,7 +61,7 @@ impl Changes {
         self.allow_to_deny + self.deny_to_allow + self.codes_changed + self.now_invalid + self.now_valid
     }
 
-    fn count(&mut self, c: Change) {
+    pub(crate) fn count(&mut self, c: Change) {
         match c {
             Change::AllowToDeny => self.allow_to_deny += 1,
             Change::DenyToAllow => self.deny_to_allow += 1,
@@ -203,6 +203,14 @@ fn answer(side: &Side<'_>) -> SideAnswer {
         Ok(ev) => SideAnswer::Decision(serde_json::to_value(ev.answer()).unwrap_or(Json::Null)),
         Err(errors) => SideAnswer::Invalid { errors: errors.clone() },
     }
+}
+
+/// One request decided by both rule sets at `now` (when it has no `at`):
+/// how its decision changed, if it did, with both answers.
+pub(crate) fn judge(before: &Engine, after: &Engine, r: &CanSendRequest, now: i64) -> Option<(Change, SideAnswer, SideAnswer)> {
+    let (b, a) = (decide(before, r, now), decide(after, r, now));
+    let c = change(&b, &a)?;
+    Some((c, answer(&b), answer(&a)))
 }
 
 /// A request as JSON without the members it left out (`null`s).

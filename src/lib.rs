@@ -88,6 +88,7 @@
 //! and [`service`] serves it over HTTP. `examples/embed.rs` shows a service
 //! embedding the engine. The map of the crate is `docs/architecture.md`.
 
+pub mod analysis;
 pub mod check;
 pub mod cli;
 mod engine;

@@ -1,4 +1,4 @@
-//! The command line: `cansend check | eval | serve`. Thin: parsing flags,
+//! The command line: `cansend check | diff | eval | serve | status`. Thin: parsing flags,
 //! calling the library, printing.
 //!
 //! Diagnostics are printed with their files under the directory as the
@@ -44,6 +44,24 @@ enum Command {
     Check {
         /// The rule directory; default ./rules if present, else the built-in rules.
         dir: Option<PathBuf>,
+        /// Fail on findings of the analysis too (rules that never fire, …).
+        #[arg(long)]
+        strict: bool,
+        /// Fail when fewer rules, or fewer condition leaves, than this
+        /// percentage are covered by the rule tests.
+        #[arg(long, value_name = "PERCENT")]
+        min_coverage: Option<f64>,
+    },
+    /// What a change of rules changes: requests generated from both sets'
+    /// conditions, decided by both, grouped by tenant and channel.
+    Diff {
+        /// The rules before the change.
+        old: PathBuf,
+        /// The rules after it.
+        new: PathBuf,
+        /// `text` (for reading) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
     },
     /// Print one decision for a JSON request, as the HTTP API would answer.
     Eval {
@@ -65,7 +83,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { dir } => check(dir.as_deref()),
+        Command::Check { dir, strict, min_coverage } => check(dir.as_deref(), strict, min_coverage),
+        Command::Diff { old, new, format } => diff(&old, &new, &format),
         Command::Eval { rules, explain, file } => eval(rules.as_deref(), explain, file.as_deref()),
         Command::Serve(args) => cansend::service::run(args),
         Command::Status(args) => cansend::cli::status::run(args),
@@ -100,7 +119,7 @@ fn load(dir: Option<&Path>) -> Result<Engine, ExitCode> {
     })
 }
 
-fn check(dir: Option<&Path>) -> ExitCode {
+fn check(dir: Option<&Path>, strict: bool, min_coverage: Option<f64>) -> ExitCode {
     let dir = choose(dir);
     if dir.is_none() {
         eprintln!("note: no ./rules here: checking the rules built into the binary");
@@ -133,8 +152,53 @@ fn check(dir: Option<&Path>) -> ExitCode {
     for id in &report.unused_exceptions {
         outln!("  not exercised: exception {id}");
     }
+    let analysis_failed = analyse(&engine, dir, strict, min_coverage);
     outln!("tests: {} passed, {} failed", report.passed(), report.failed());
-    if report.failed() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if report.failed() > 0 || analysis_failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// The static analysis and condition coverage of `check`: findings as
+/// warnings, leaves the tests missed; whether `--strict` or
+/// `--min-coverage` fails the run.
+fn analyse(engine: &Engine, dir: Option<&Path>, strict: bool, min: Option<f64>) -> bool {
+    let findings = cansend::analysis::findings(engine);
+    let coverage = cansend::analysis::coverage(engine, cansend::now_ms());
+    for line in coverage.report() {
+        outln!("{line}");
+    }
+    let warnings: Vec<&cansend::analysis::Finding> = findings.iter().filter(|f| !f.allowed).collect();
+    for f in &warnings {
+        let level = if f.kind.is_warning() { "warning" } else { "note" };
+        eprintln!("{}:{}:{}: {level}: {} [{}]", cansend::path_in(dir, &f.file), f.line, f.column, f.message, f.kind.name());
+    }
+    let counted = warnings.iter().filter(|f| f.kind.is_warning()).count();
+    let accepted = findings.len() - warnings.len();
+    outln!("findings: {counted} ({accepted} accepted by allow_findings)");
+    let mut failed = strict && counted > 0;
+    if let Some(min) = min {
+        for (what, got) in [("rule", coverage.rule_percent()), ("leaf", coverage.leaf_percent())] {
+            if got < min {
+                eprintln!("error: {what} coverage {got:.1} % is below --min-coverage {min}");
+                failed = true;
+            }
+        }
+    }
+    failed
+}
+
+fn diff(old: &Path, new: &Path, format: &str) -> ExitCode {
+    let (before, after) = match (load(Some(old)), load(Some(new))) {
+        (Ok(b), Ok(a)) => (b, a),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let report = cansend::analysis::generated_impact(&before, &after);
+    if format == "json" {
+        outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), "{}", report.to_text());
+    }
+    ExitCode::SUCCESS
 }
 
 fn eval(dir: Option<&Path>, explain: bool, file: Option<&Path>) -> ExitCode {

@@ -419,9 +419,46 @@ pub struct RuleSet {
     pub(crate) tenant_data: Vec<Tenant>,
     /// Every condition leaf as written, for explanations (`Cond`'s `text` indexes it).
     pub(crate) leaves: Vec<LeafInfo>,
+    /// Where names were declared, the defaults before tenants and the
+    /// findings authors accepted: for static analysis, never evaluation.
+    pub(crate) declared: Declared,
     /// The rules folded per channel (see [`super::plan`]); built last, from
     /// everything above.
     pub(crate) plans: super::plan::Plans,
+}
+
+/// What the static analysis of `cansend check` reads beyond what
+/// evaluation does: where each code, attribute and setting was declared,
+/// the findings the authors accepted on each (`allow_findings:`), and the
+/// defaults as they were before any tenant's override.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    /// By code index.
+    pub(crate) codes: Vec<Declaration>,
+    /// By attribute index.
+    pub(crate) client_attrs: Vec<Declaration>,
+    pub(crate) sender_attrs: Vec<Declaration>,
+    /// By setting index, per level.
+    pub(crate) tenant_settings: Vec<Declaration>,
+    pub(crate) channel_settings: Vec<Declaration>,
+    pub(crate) role_settings: Vec<Declaration>,
+    /// `allow_findings` of each rule and exception, by index.
+    pub(crate) rules: Vec<Box<[Box<str>]>>,
+    pub(crate) exceptions: Vec<Box<[Box<str>]>>,
+    /// `allow_findings` of tenant overrides, by tenant index and setting.
+    pub(crate) overrides: HashMap<(u32, SettingKey), Box<[Box<str>]>>,
+    /// The defaults before tenants, laid out as in [`Tenant`]: `tenant`
+    /// by setting, `channel` as `[channel * n + setting]`, `role` alike.
+    pub(crate) tenant_defaults: Box<[Value]>,
+    pub(crate) channel_defaults: Box<[Value]>,
+    pub(crate) role_defaults: Box<[Value]>,
+}
+
+/// Where a name was declared, and the findings accepted about it.
+#[derive(Debug, Clone, Default)]
+pub struct Declaration {
+    pub(crate) origin: Origin,
+    pub(crate) allow_findings: Box<[Box<str>]>,
 }
 
 impl RuleSet {
@@ -475,6 +512,7 @@ impl RuleSet {
             exceptions: Vec::new(),
             tenant_data: Vec::new(),
             leaves: Vec::new(),
+            declared: Declared::default(),
             plans: super::plan::Plans::default(),
         }
     }

@@ -60,6 +60,9 @@ pub struct CodeDecl {
     #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -79,6 +82,9 @@ pub struct AttributeDecl {
     #[expect(dead_code, reason = "a key admins may write (the schema allows it); nothing is computed from it")]
     #[serde(default)]
     pub description: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +133,9 @@ pub struct SettingDecl {
     /// may never exceed, for any tenant, channel or role, at any instant.
     #[serde(default)]
     pub at_most: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 /// Which settings feed the fields of `POST /v1/send-options`.
@@ -173,6 +182,9 @@ pub struct OverrideDecl {
     pub expires: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Findings of `cansend check` accepted here, each justified in a comment.
+    #[serde(default)]
+    pub allow_findings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -31,6 +31,8 @@ pub(super) fn compile(b: &mut Builder) {
                 continue;
             }
             let i = b.rs.codes.len() as u32;
+            let declared = b.declaration(fi, &ptr, &code.allow_findings);
+            b.rs.declared.codes.push(declared);
             b.rs.codes.push(Code { name: name.as_str().into(), message: code.message.as_str().into() });
             b.rs.code_index.insert(name.as_str().into(), i);
         }
@@ -55,6 +57,8 @@ pub(super) fn compile(b: &mut Builder) {
                     continue;
                 }
                 target.push(AttrDef { name: name.as_str().into(), ty });
+                let declared = b.declaration(fi, &ptr, &decl.allow_findings);
+                if list == 0 { b.rs.declared.client_attrs.push(declared) } else { b.rs.declared.sender_attrs.push(declared) }
             }
         }
         if let Some(d) = cat.request_defaults {

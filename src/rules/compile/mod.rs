@@ -19,7 +19,7 @@ mod tenants;
 
 use serde::de::DeserializeOwned;
 
-use crate::engine::model::{FileInfo, Origin, RuleSet};
+use crate::engine::model::{Declaration, FileInfo, Origin, RuleSet};
 use crate::engine::value::Domain;
 
 use super::diag::{self, Diagnostic, Pos};
@@ -191,6 +191,16 @@ impl Builder {
 
     fn value_pos(&self, file: usize, pointer: &str) -> Pos {
         self.files.get(file).map(|f| f.locator.locate_value(pointer)).unwrap_or_default()
+    }
+
+    /// Where the entry at `pointer` is declared, and the findings
+    /// `allow_findings` accepts about it (the schema has checked the names).
+    fn declaration(&self, file: usize, pointer: &str, allow: &[String]) -> Declaration {
+        let p = self.pos(file, pointer);
+        Declaration {
+            origin: Origin { file: file as u32, line: p.line, column: p.column },
+            allow_findings: allow.iter().map(|a| a.as_str().into()).collect(),
+        }
     }
 
     /// Where the value at `pointer` came from (provenance of a setting).

@@ -57,6 +57,7 @@ pub(super) fn compile(b: &mut Builder) {
             let cond = item.get("deny").and_then(|d| cond::compile(b, &mut scope, &format!("{ptr}/deny"), d));
             let (Some(id), Some(code), Some(cond), Some(per_attachment), true) = (id, code, cond, each, ok) else { continue };
             let pos = b.pos(fi, &ptr);
+            b.rs.declared.rules.push(allowances(item));
             b.rs.rules.push(Rule {
                 id: id.into(),
                 description: item.get("description").and_then(Json::as_str).map(Into::into),
@@ -91,6 +92,7 @@ pub(super) fn compile(b: &mut Builder) {
                 ptr,
                 id,
                 description: item.get("description").and_then(Json::as_str).map(str::to_owned),
+                allow: allowances(item),
                 when: item.get("when").cloned(),
                 overrides: overrides.unwrap_or_default(),
                 ok,
@@ -143,6 +145,7 @@ pub(super) fn compile(b: &mut Builder) {
             }
         }
         let pos = b.pos(fi, ptr);
+        b.rs.declared.exceptions.push(e.allow);
         b.rs.exceptions.push(Exception {
             id: id.as_str().into(),
             description: e.description.as_deref().map(Into::into),
@@ -160,10 +163,18 @@ struct Pending {
     ptr: String,
     id: Option<String>,
     description: Option<String>,
+    allow: Box<[Box<str>]>,
     when: Option<Json>,
     /// Each target by index; `None` where the schema refused it.
     overrides: Vec<(usize, Option<String>)>,
     ok: bool,
+}
+
+/// The findings a rule or an exception accepts (`allow_findings: [redundant]`;
+/// the schema has checked the names).
+fn allowances(item: &Json) -> Box<[Box<str>]> {
+    let list = item.get("allow_findings").and_then(Json::as_array).into_iter().flatten();
+    list.filter_map(Json::as_str).map(Into::into).collect()
 }
 
 /// A rule's `each`: `Some(true)` per attachment, `Some(false)` once per

@@ -68,6 +68,13 @@ pub(super) fn compile(b: &mut Builder) {
                 if let Some((def, default, parsed)) = declare(b, fi, &ptr, name, decl, level) {
                     let idx = push_def(b, level, def);
                     if let Some(idx) = idx {
+                        let declared = b.declaration(fi, &ptr, &decl.allow_findings);
+                        let list = match level {
+                            Level::Tenant => &mut b.rs.declared.tenant_settings,
+                            Level::Channel => &mut b.rs.declared.channel_settings,
+                            Level::Role => &mut b.rs.declared.role_settings,
+                        };
+                        list.push(declared);
                         if !parsed {
                             b.broken_settings.insert((level, idx));
                         }

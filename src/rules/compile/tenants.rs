@@ -41,6 +41,9 @@ pub(super) fn compile(b: &mut Builder) {
         overrides: HashMap::new(),
     };
     b.rs.tenant_data = b.rs.tenants.names.iter().map(|n| blank(n)).collect();
+    b.rs.declared.tenant_defaults = b.defaults.tenant.clone().into();
+    b.rs.declared.channel_defaults = b.defaults.channel.iter().flatten().cloned().collect();
+    b.rs.declared.role_defaults = b.defaults.role.iter().flatten().cloned().collect();
     let mut done = vec![false; b.rs.tenant_data.len()];
     for fi in b.files_of("tenant") {
         let Some(file) = b.typed::<TenantFile>(fi) else { continue };
@@ -62,7 +65,8 @@ pub(super) fn compile(b: &mut Builder) {
             let default = default_ref(&b.defaults.tenant, idx).clone();
             let broken = b.broken_settings.contains(&(Level::Tenant, idx));
             match layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) {
-                Some((slot, info)) => {
+                Some((slot, info, allow)) => {
+                    allowed(b, ti, SettingKey::Tenant(idx), allow);
                     if let Some(s) = t.tenant.get_mut(idx as usize) {
                         *s = slot;
                     }
@@ -90,10 +94,11 @@ pub(super) fn compile(b: &mut Builder) {
                     let Some(default) = default else { continue };
                     let broken = b.broken_settings.contains(&(level, idx));
                     let key = if level == Level::Channel { SettingKey::Channel(e, idx) } else { SettingKey::Role(e, idx) };
-                    let Some((slot, info)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) else {
+                    let Some((slot, info, allow)) = layer(b, fi, &ptr, &file.tenant, &def, (!broken).then_some(&default), v) else {
                         b.failed_overrides.insert((ti, key));
                         continue;
                     };
+                    allowed(b, ti, key, allow);
                     let (table, n) = if level == Level::Channel {
                         (channel.get_or_insert_with(|| base_channel.to_vec()), n_ch)
                     } else {
@@ -129,6 +134,13 @@ pub(super) fn compile(b: &mut Builder) {
     }
 }
 
+/// Record the findings an override accepts (`allow_findings`), if any.
+fn allowed(b: &mut Builder, tenant: u32, key: SettingKey, allow: Vec<String>) {
+    if !allow.is_empty() {
+        b.rs.declared.overrides.insert((tenant, key), allow.iter().map(|a| a.as_str().into()).collect());
+    }
+}
+
 fn default_ref(list: &[Value], idx: u16) -> &Value {
     static NONE: Value = Value::Bool(false);
     list.get(idx as usize).unwrap_or(&NONE)
@@ -155,7 +167,7 @@ fn layer(
     def: &SettingDef,
     default: Option<&Value>,
     v: &Json,
-) -> Option<(Slot, OverrideInfo)> {
+) -> Option<(Slot, OverrideInfo, Vec<String>)> {
     let long = v.as_object().is_some_and(|o| o.contains_key("value"));
     let (value_json, value_ptr, decl) = if long {
         match serde_path_to_error::deserialize::<_, OverrideDecl>(v.clone()) {
@@ -167,7 +179,7 @@ fn layer(
                     &p,
                     Some(tenant),
                     e.inner().to_string(),
-                    Some("an override is a value, or `{ value, ticket, expires, note }`".into()),
+                    Some("an override is a value, or `{ value, ticket, expires, note, allow_findings }`".into()),
                 );
                 return None;
             }
@@ -218,7 +230,9 @@ fn layer(
     let origin = b.origin(fi, &value_ptr);
     let mut info = OverrideInfo { origin, ticket: None, expires: None, note: None };
     let mut slot = Slot::Value(value.clone());
+    let mut allow = Vec::new();
     if let Some(d) = decl {
+        allow.clone_from(&d.allow_findings);
         info.ticket = d.ticket.as_deref().map(Into::into);
         info.note = d.note.as_deref().map(Into::into);
         if let Some(exp) = d.expires.as_deref() {
@@ -240,7 +254,7 @@ fn layer(
             slot = Slot::Expiring(Box::new(Expiring { value, until, then }));
         }
     }
-    Some((slot, info))
+    Some((slot, info, allow))
 }
 
 fn tighter(v: &Value, default: &Value) -> bool {
