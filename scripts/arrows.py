@@ -15,13 +15,13 @@ ALLOWED = {
     "request": {"engine", "text"},
     "render": {"engine", "request", "text"},
     "facade": {"engine", "rules", "request", "render", "text"},
-    "check": {"facade", "engine", "rules", "request", "text"},
+    "check": {"facade", "engine", "rules", "request", "render", "text"},
     "recent": {"request"},
     "impact": {"facade", "recent", "render", "request"},
     "reload": {"facade", "rules", "check", "impact", "recent", "text"},
     "analysis": {"engine", "facade", "impact", "request"},
     "service": {"engine", "text", "rules", "request", "render", "facade", "check", "recent", "impact", "reload"},
-    "cli": {"service"},
+    "cli": {"service", "analysis", "check", "facade", "render", "request", "rules"},
 }
 USE = re.compile(r"\bcrate::([a-z_][a-z0-9_]*)")
 

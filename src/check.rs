@@ -29,6 +29,11 @@ pub struct TestResult {
     pub column: u32,
     /// `None` when it passed; otherwise what differed.
     pub failure: Option<String>,
+    /// When it failed after deciding: why the decision was what it was —
+    /// each rule that fired or was exempted, and each rule whose code the
+    /// test expected, with the conditions it evaluated and the values they
+    /// compared (`file:line rule result: condition → result (values)`).
+    pub trace: Vec<String>,
 }
 
 /// All tests run, and what they covered.
@@ -63,11 +68,11 @@ pub fn run_tests(engine: &Engine, now: i64) -> Report {
     let mut results = Vec::with_capacity(engine.tests().len());
     let mut names: HashMap<(&str, &str), u32> = HashMap::new();
     for t in engine.tests() {
-        let failure = match names.insert((&t.file, &t.name), t.line) {
-            Some(line) => Some(format!("two tests named `{}` in this file (the other at line {line})", t.name)),
+        let (failure, trace) = match names.insert((&t.file, &t.name), t.line) {
+            Some(line) => (Some(format!("two tests named `{}` in this file (the other at line {line})", t.name)), Vec::new()),
             None => run_one(engine, t, now, &mut fired, &mut applied),
         };
-        results.push(TestResult { name: t.name.clone(), file: t.file.clone(), line: t.line, column: t.column, failure });
+        results.push(TestResult { name: t.name.clone(), file: t.file.clone(), line: t.line, column: t.column, failure, trace });
     }
     Report {
         results,
@@ -101,19 +106,39 @@ fn expectations(engine: &Engine, t: &RuleTest) -> Vec<String> {
     problems
 }
 
-fn run_one(engine: &Engine, t: &RuleTest, now: i64, fired: &mut [bool], applied: &mut [bool]) -> Option<String> {
+/// The explanation of a failed test's decision (see [`TestResult::trace`]).
+fn why(body: &crate::render::Answer<'_>, expected: &BTreeSet<&str>, engine: &Engine) -> Vec<String> {
+    let code_of: HashMap<&str, &str> = engine.catalog().rules().filter_map(|r| Some((r.id, r.code?))).collect();
+    let mut out = Vec::new();
+    for step in body.trace.iter().flatten() {
+        let relevant = step.result != "not_fired" || code_of.get(step.rule).is_some_and(|c| expected.contains(c));
+        if !relevant {
+            continue;
+        }
+        let on = step.pointer.as_deref().map(|p| format!(" for {p}")).unwrap_or_default();
+        let by = step.exempted_by.map(|x| format!(" by exception {x}")).unwrap_or_default();
+        out.push(format!("{}:{} rule {}{on} {}{by}", step.file, step.line, step.rule, step.result.replace('_', " ")));
+        out.extend(step.conditions.iter().map(|c| format!("    {c}")));
+    }
+    out
+}
+
+fn run_one(engine: &Engine, t: &RuleTest, now: i64, fired: &mut [bool], applied: &mut [bool]) -> (Option<String>, Vec<String>) {
+    let (failure, trace) = decide_one(engine, t, now, fired, applied);
+    (failure, trace.unwrap_or_default())
+}
+
+fn decide_one(engine: &Engine, t: &RuleTest, now: i64, fired: &mut [bool], applied: &mut [bool]) -> (Option<String>, Option<Vec<String>>) {
     let expected = expectations(engine, t);
     if !expected.is_empty() {
-        return Some(expected.join("; "));
+        return (Some(expected.join("; ")), None);
     }
     let decided = CanSendRequest::from_json(&t.request).map_err(|e| e.errors().to_vec()).and_then(|r| engine.evaluate(&r, now, true));
     let ev = match decided {
         Ok(ev) => ev,
         Err(errs) => {
-            return Some(format!(
-                "request does not decode: {}",
-                errs.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; ")
-            ));
+            let errs = errs.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; ");
+            return (Some(format!("request does not decode: {errs}")), None);
         }
     };
     for e in ev.decision.trace.iter().flat_map(|t| &t.entries) {
@@ -135,7 +160,7 @@ fn run_one(engine: &Engine, t: &RuleTest, now: i64, fired: &mut [bool], applied:
     // as written, with a trace): a rule test holds both to the reference
     // interpreter's answer.
     if let Some(fault) = engine.cross_check(&ev) {
-        return Some(fault);
+        return (Some(fault), None);
     }
     let body = ev.answer();
     let codes: BTreeSet<&str> = body.violations.iter().map(|v| v.code).collect();
@@ -158,5 +183,9 @@ fn run_one(engine: &Engine, t: &RuleTest, now: i64, fired: &mut [bool], applied:
             problems.push(format!("expected rules {want:?}, got {rules:?}"));
         }
     }
-    if problems.is_empty() { None } else { Some(problems.join("; ")) }
+    if problems.is_empty() {
+        return (None, None);
+    }
+    let expected: BTreeSet<&str> = t.expect.codes.iter().flatten().map(String::as_str).collect();
+    (Some(problems.join("; ")), Some(why(&body, &expected, engine)))
 }

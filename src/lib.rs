@@ -112,6 +112,10 @@ pub use rules::{Diagnostic, LoadError, RuleTest, Source, SourceFile};
 /// The expectation of a [`RuleTest`], as written.
 pub use rules::syntax::Expect;
 
+/// The version of the rule format this build reads (`kind:` files as
+/// `docs/rules.md` describes them); `cansend --version` prints it.
+pub const RULE_FORMAT: &str = "1";
+
 /// Milliseconds since the Unix epoch, now. The one clock of the library,
 /// used by the shell (CLI, server) — never by the engine.
 pub fn now_ms() -> i64 {
