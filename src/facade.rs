@@ -196,23 +196,22 @@ impl Engine {
     /// Read and compile the rule directory `dir`. Every problem of every
     /// file comes back at once in the error, each located (file:line:col).
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, LoadError> {
-        Self::load(&rules::read(&rules::Source::Dir(dir.as_ref().to_owned())), crate::now_ms())
+        Self::load(&rules::read(&rules::Source::Dir(dir.as_ref().to_owned())))
     }
 
     /// The default rules built into the binary.
     pub fn builtin() -> Result<Self, LoadError> {
-        Self::load(&rules::read(&rules::Source::Builtin), crate::now_ms())
+        Self::load(&rules::read(&rules::Source::Builtin))
     }
 
     /// Compile rule files held in memory (paths relative to a rules directory).
     pub fn from_sources(files: &[SourceFile]) -> Result<Self, LoadError> {
-        Self::load(&rules::Read::files(files.to_vec()), crate::now_ms())
+        Self::load(&rules::Read::files(files.to_vec()))
     }
 
-    /// Compile what a read found; `now` (ms since the epoch) decides only
-    /// which overrides are reported as expired or expiring.
-    pub(crate) fn load(read: &rules::Read, now: i64) -> Result<Self, LoadError> {
-        let compiled = rules::compile(read, now)?;
+    /// Compile what a read found.
+    pub(crate) fn load(read: &rules::Read) -> Result<Self, LoadError> {
+        let compiled = rules::compile(read)?;
         let revision = std::sync::Arc::from(&*compiled.rules.revision);
         Ok(Self { rules: compiled.rules, revision, warnings: compiled.warnings, tests: compiled.tests })
     }
@@ -292,6 +291,32 @@ impl Engine {
     /// each with its provenance; `None` for a tenant the rules do not have.
     pub fn tenant_view(&self, tenant: &str, at: i64) -> Option<TenantView> {
         render::tenant::view(&self.rules, tenant, at)
+    }
+
+    /// How far ahead [`Engine::expiry_warnings`] warns by default: 14 days.
+    pub const WARN_EXPIRY_MS: i64 = 14 * 24 * 3600 * 1000;
+
+    /// Warnings about tenant overrides at instant `now`: each one that has
+    /// expired (the default applies again), and each one that expires
+    /// within `within` ms — located at its `expires`, so tech support can
+    /// extend or remove it before a limit changes under a tenant.
+    pub fn expiry_warnings(&self, now: i64, within: i64) -> Vec<Diagnostic> {
+        let pos = |e: &render::tenant::Expiry<'_>| crate::rules::diag::Pos { line: e.line, column: e.column };
+        self.expiring_overrides()
+            .iter()
+            .filter_map(|e| {
+                let message = if e.until <= now {
+                    format!("the override of `{}` expired on {}: the default applies again", e.setting, e.expires)
+                } else if e.until.saturating_sub(now) <= within {
+                    let days = (e.until - now + 86_399_999) / 86_400_000;
+                    format!("the override of `{}` expires on {} (in {days} day(s)): the default applies from then", e.setting, e.expires)
+                } else {
+                    return None;
+                };
+                let hint = Some("extend `expires` (with the ticket that asks for it), or remove the override".to_owned());
+                Some(Diagnostic::warning(e.file, pos(e), message).with_rule(Some(e.tenant)).with_hint(hint))
+            })
+            .collect()
     }
 
     /// Every tenant override that has an expiry, by tenant and setting.

@@ -198,12 +198,42 @@ async fn the_rules_and_a_tenant_are_tagged_with_the_revision() {
         m.lines().find(|l| l.starts_with(r#"cansend_override_expiry_seconds{tenant="acme",setting="channels.email.max_file_size"}"#));
     let secs: i64 = line.and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{m}"));
     assert!(secs > 365 * 24 * 3600, "2099 is years away: {secs}");
+    assert!(m.contains("cansend_rules_warnings 0"), "{m}");
     // A rejected edit is news: no 304 for the rule set while it stands.
     std::fs::write(dir.path().join("tenants/broken.yaml"), "kind: tenant\ntenant: [\n").unwrap();
     assert_eq!(s.post("/v1/rules/reload", &json!({})).await.status, 422);
     let a = s.send(cond("/v1/rules", &tag)).await;
     assert_eq!(a.status, 200);
     assert!(a.json["last_error"].is_object());
+}
+
+#[tokio::test]
+async fn overrides_that_expired_or_expire_soon_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = on_copy(dir.path(), Admin::LoopbackOnly, Operations::default()).await;
+    let soon = chrono::Utc::now().date_naive() + chrono::Days::new(5);
+    std::fs::write(
+        dir.path().join("tenants/acme.yaml"),
+        format!(
+            "kind: tenant\ntenant: acme\nchannels:\n  email:\n    max_file_size: {{ value: 10 MB, ticket: SUP-1, expires: 2020-01-31 }}\n    max_total_size: {{ value: 40 MB, ticket: SUP-2, expires: {soon} }}\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(s.post("/v1/rules/reload", &json!({})).await.json["outcome"], "applied");
+    let w = s.get("/v1/rules").await.json["warnings"].clone();
+    let texts: Vec<&str> = w.as_array().unwrap().iter().map(|d| d["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("tenants/acme.yaml:5:") && t.contains("`channels.email.max_file_size` expired on 2020-01-31")),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.starts_with("tenants/acme.yaml:6:")
+            && t.contains(&format!("expires on {soon} (in "))
+            && t.contains("day(s)): the default applies from then")),
+        "{texts:#?}"
+    );
+    assert!(s.get("/metrics").await.text.contains("cansend_rules_warnings 2"));
 }
 
 #[tokio::test]

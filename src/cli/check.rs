@@ -55,6 +55,10 @@ pub struct CheckArgs {
     /// `text`, `json` or `github`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Warn about tenant overrides that expire within this many days (and
+    /// those that have expired).
+    #[arg(long, env = "CANSEND_WARN_EXPIRY", default_value_t = 14, value_name = "DAYS")]
+    pub warn_expiry: u32,
 }
 
 /// What `check --format json` prints.
@@ -185,7 +189,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
             };
         }
     };
-    let mut report = crate::check::run_tests(&engine, crate::now_ms());
+    let now = crate::now_ms();
+    let mut warnings = engine.warnings().to_vec();
+    warnings.extend(engine.expiry_warnings(now, i64::from(args.warn_expiry) * 86_400_000));
+    let mut report = crate::check::run_tests(&engine, now);
     let selected = !args.tests.is_empty();
     if selected {
         report.results.retain(|r| args.tests.iter().any(|t| r.name.contains(t.as_str())));
@@ -196,10 +203,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     let findings = crate::analysis::findings(&engine);
     let coverage = crate::analysis::coverage(&engine, crate::now_ms());
-    let judged = Judged::new(&args, &engine, &report, &findings, &coverage, selected);
+    let judged = Judged::new(&args, &warnings, &report, &findings, &coverage, selected);
     match args.format {
-        Format::Text => text(&engine, dir, &shown, &report, &findings, &coverage, &judged, selected),
-        Format::Github => github(&engine, dir, &shown, &report, &findings, &judged),
+        Format::Text => text(&engine, &warnings, dir, &shown, &report, &findings, &coverage, &judged, selected),
+        Format::Github => github(&engine, &warnings, dir, &shown, &report, &findings, &judged),
         Format::Json => {
             let results = report
                 .results
@@ -219,7 +226,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 rules: shown,
                 loaded: true,
                 revision: Some(engine.revision()),
-                diagnostics: engine.warnings().iter().map(|d| located(d, dir)).collect(),
+                diagnostics: warnings.iter().map(|d| located(d, dir)).collect(),
                 tests: Some(JsonTests { passed: report.passed(), failed: report.failed(), results }),
                 coverage: (!selected).then_some(JsonCoverage {
                     rules_fired: covered,
@@ -254,9 +261,9 @@ struct Judged {
 }
 
 impl Judged {
-    fn new(args: &CheckArgs, engine: &Engine, report: &Report, findings: &[Finding], coverage: &Coverage, selected: bool) -> Self {
+    fn new(args: &CheckArgs, warnings: &[Diagnostic], report: &Report, findings: &[Finding], coverage: &Coverage, selected: bool) -> Self {
         let counted = findings.iter().filter(|f| !f.allowed && f.kind.is_warning()).count();
-        let strict_warnings = if args.strict { counted + engine.warnings().len() } else { 0 };
+        let strict_warnings = if args.strict { counted + warnings.len() } else { 0 };
         let mut below = Vec::new();
         if let (Some(min), false) = (args.min_coverage, selected) {
             for (what, got) in [("rule", coverage.rule_percent()), ("leaf", coverage.leaf_percent())] {
@@ -281,6 +288,7 @@ fn failure_lines(r: &TestResult, dir: Option<&Path>) -> Option<(String, Vec<Stri
 #[allow(clippy::too_many_arguments)]
 fn text(
     engine: &Engine,
+    warnings: &[Diagnostic],
     dir: Option<&Path>,
     shown: &str,
     report: &Report,
@@ -289,7 +297,7 @@ fn text(
     judged: &Judged,
     selected: bool,
 ) {
-    for d in engine.warnings() {
+    for d in warnings {
         eprintln!("{}", d.in_dir(dir));
     }
     for r in &report.results {
@@ -341,9 +349,17 @@ fn text(
     outln!("tests: {} passed, {} failed", report.passed(), report.failed());
 }
 
-fn github(engine: &Engine, dir: Option<&Path>, shown: &str, report: &Report, findings: &[Finding], judged: &Judged) {
+fn github(
+    engine: &Engine,
+    warnings: &[Diagnostic],
+    dir: Option<&Path>,
+    shown: &str,
+    report: &Report,
+    findings: &[Finding],
+    judged: &Judged,
+) {
     let level = |warning: bool| if warning { "warning" } else { "notice" };
-    for d in engine.warnings() {
+    for d in warnings {
         outln!("{}", annotation("warning", &path_in(dir, &d.file), d.line, d.column, &diagnostic_message(d)));
     }
     for r in &report.results {

@@ -270,9 +270,15 @@ impl Slot {
 /// Provenance of one tenant override.
 #[derive(Debug, Clone)]
 pub struct OverrideInfo {
+    /// Where the value is written.
     pub origin: Origin,
+    /// The ticket that asked for it.
     pub ticket: Option<Box<str>>,
+    /// Its expiry as written.
     pub expires: Option<Box<str>>,
+    /// Where the expiry is written (the value's origin when there is none).
+    pub expires_origin: Origin,
+    /// Why it is there.
     pub note: Option<Box<str>>,
 }
 

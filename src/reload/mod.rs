@@ -158,6 +158,8 @@ pub struct Live {
     reloading: Mutex<()>,
     events: tokio::sync::broadcast::Sender<ReloadRecord>,
     recent: Recent,
+    /// How far ahead overrides' expiries are warned about, in ms.
+    warn_expiry: i64,
     /// How many reloads did what, for metrics.
     pub counters: Counters,
 }
@@ -176,7 +178,7 @@ impl Live {
 
     /// [`Live::load`], keeping the last `replay_capacity` requests (0: none).
     pub fn load_with(source: RuleSource, replay_capacity: usize) -> Result<Self, LoadError> {
-        let snapshot = Snapshot::new(Engine::load(&rules::read(&source), crate::now_ms())?);
+        let snapshot = Snapshot::new(Engine::load(&rules::read(&source))?);
         let (events, _) = tokio::sync::broadcast::channel(64);
         Ok(Self {
             source,
@@ -187,6 +189,7 @@ impl Live {
             reloading: Mutex::new(()),
             events,
             recent: Recent::new(replay_capacity),
+            warn_expiry: Engine::WARN_EXPIRY_MS,
             counters: Counters::default(),
         })
     }
@@ -194,6 +197,22 @@ impl Live {
     /// Where the rules come from.
     pub fn source(&self) -> &RuleSource {
         &self.source
+    }
+
+    /// Warn about overrides expiring within `days` (default 14), rather
+    /// than the default.
+    pub fn with_warn_expiry(mut self, days: u32) -> Self {
+        self.warn_expiry = i64::from(days) * 86_400_000;
+        self
+    }
+
+    /// The warnings about the serving rules now: the load's, and those
+    /// about tenant overrides that have expired or expire soon.
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        let snap = self.current();
+        let mut w = snap.engine.warnings().to_vec();
+        w.extend(snap.engine.expiry_warnings(crate::now_ms(), self.warn_expiry));
+        w
     }
 
     /// The recent requests, which the decision handlers record into.
@@ -259,7 +278,7 @@ impl Live {
             }
             Outcome::Unchanged { revision, cleared }
         } else {
-            match Engine::load(&read, crate::now_ms()) {
+            match Engine::load(&read) {
                 Ok(engine) => {
                     let next = Snapshot::new(engine);
                     let revision = next.engine.revision().to_owned();
@@ -287,6 +306,9 @@ impl Live {
                         deny_to_allow = impact.changes.deny_to_allow,
                         "rules reloaded"
                     );
+                    for w in next.engine.expiry_warnings(crate::now_ms(), self.warn_expiry) {
+                        tracing::warn!(%revision, "{w}");
+                    }
                     Outcome::Applied { previous: serving, revision, impact }
                 }
                 Err(e) => {

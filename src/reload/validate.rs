@@ -186,7 +186,7 @@ impl Live {
         let candidate = read.revision.clone();
         let serving = self.current();
         let now = crate::now_ms();
-        let result = match Engine::load(&read, now) {
+        let result = match Engine::load(&read) {
             Err(e) => Err(e.diagnostics),
             Ok(engine) => {
                 let tests = check::run_tests(&engine, now);

@@ -202,13 +202,21 @@ pub struct Expiry<'e> {
     pub setting: String,
     /// The first instant the default applies again.
     pub until: i64,
+    /// The expiry as written (`2026-12-31`).
+    pub expires: &'e str,
+    /// Where it is written: the file, relative to the rules directory …
+    pub file: &'e str,
+    /// … the line …
+    pub line: u32,
+    /// … and the column.
+    pub column: u32,
 }
 
 /// Every override of every tenant of `rs` that has an expiry.
 pub fn expiries(rs: &RuleSet) -> Vec<Expiry<'_>> {
     let mut out = Vec::new();
     for t in &rs.tenant_data {
-        for key in t.overrides.keys() {
+        for (key, info) in &t.overrides {
             let (setting, slot) = match *key {
                 SettingKey::Tenant(i) => {
                     (rs.tenant_settings.get(i as usize).map(|d| format!("settings.{}", d.name)), t.tenant.get(i as usize))
@@ -223,7 +231,16 @@ pub fn expiries(rs: &RuleSet) -> Vec<Expiry<'_>> {
                 ),
             };
             if let (Some(setting), Some(Slot::Expiring(e))) = (setting, slot) {
-                out.push(Expiry { tenant: &t.name, setting, until: e.until });
+                let o = info.expires_origin;
+                out.push(Expiry {
+                    tenant: &t.name,
+                    setting,
+                    until: e.until,
+                    expires: info.expires.as_deref().unwrap_or_default(),
+                    file: rs.file_path(o.file),
+                    line: o.line,
+                    column: o.column,
+                });
             }
         }
     }
@@ -281,7 +298,9 @@ mod tests {
         let Ok(engine) = crate::Engine::from_sources(&files) else { panic!("loads") };
         let list = expiries(engine.rules());
         let until = chrono::DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z").map(|d| d.timestamp_millis()).unwrap_or(0);
-        assert_eq!(list, [Expiry { tenant: "demo-tags", setting: "channels.email.max_file_size".into(), until }]);
+        let [e] = list.as_slice() else { panic!("{list:?}") };
+        assert_eq!((e.tenant, e.setting.as_str(), e.until, e.expires), ("demo-tags", "channels.email.max_file_size", until, "2026-01-31"));
+        assert_eq!((e.file, e.line), ("tenants/demo-tags.yaml", 10), "the expiry as written, on the line appended");
         assert!(expiries(&builtin().unwrap_or_else(|| panic!("loads"))).is_empty(), "the shipped overrides do not expire");
     }
 

@@ -82,10 +82,11 @@ pub fn read(source: &Source) -> Read {
     }
 }
 
-/// Compile what a read found. `now` (ms since the epoch) only decides which
-/// overrides are reported as expired or expiring; never what is decided.
-pub fn compile(read: &Read, now: i64) -> Result<Compiled, LoadError> {
-    compile::compile(&read.files, read.errors.clone(), now)
+/// Compile what a read found. Compiling reads no clock: the same files give
+/// the same rule set at any time (an override's expiry is data, judged at
+/// the instant of each request).
+pub fn compile(read: &Read) -> Result<Compiled, LoadError> {
+    compile::compile(&read.files, read.errors.clone())
 }
 
 /// The revision of a set of files: SHA-256 over every path and content, in

@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// They are client data: held in memory only, shown to admins only.
     #[arg(long, env = "CANSEND_REPLAY_CAPACITY", default_value_t = crate::recent::DEFAULT_CAPACITY, value_parser = parse_replay_capacity)]
     pub replay_capacity: usize,
+    /// Warn (in the log, `GET /v1/rules` and `/metrics`) about tenant
+    /// overrides that expire within this many days, and those expired.
+    #[arg(long, env = "CANSEND_WARN_EXPIRY", default_value_t = 14, value_name = "DAYS")]
+    pub warn_expiry: u32,
     /// `/readyz` answers 503 until this revision (`sha256:…`) serves: a
     /// rollout holds a replica out of the load balancer until it has taken
     /// up the rules it was started for.
@@ -91,6 +95,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("poll_interval", &self.poll_interval)
             .field("replay_capacity", &self.replay_capacity)
             .field("expect_revision", &self.expect_revision)
+            .field("warn_expiry", &self.warn_expiry)
             .field("decision_log", &self.decision_log)
             .field("decision_log_body", &self.decision_log_body)
             .field("decision_log_mask", &self.decision_log_mask)

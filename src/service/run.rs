@@ -25,7 +25,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
     let source = args.source();
     let live = match Live::load_with(source.clone(), args.replay_capacity) {
-        Ok(l) => Arc::new(l),
+        Ok(l) => Arc::new(l.with_warn_expiry(args.warn_expiry)),
         Err(e) => {
             // Files as seen from where the rules were pointed at (`rules/x.yaml`).
             let dir = match &source {
@@ -41,11 +41,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let revision = {
-        let snap = live.current();
-        for w in snap.engine.warnings() {
+        for w in live.warnings() {
             tracing::warn!("{w}");
         }
-        snap.engine.revision().to_owned()
+        live.current().engine.revision().to_owned()
     };
     let decision_log = match args.decision_log_config().map(DecisionLog::open).transpose() {
         Ok(log) => log.map(Arc::new),

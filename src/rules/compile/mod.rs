@@ -71,16 +71,13 @@ pub struct RuleTest {
     pub expect: crate::rules::syntax::Expect,
 }
 
-/// Parse, check and compile a set of files. `now` (ms since the epoch) only
-/// decides which overrides are reported as expired; it does not change
-/// what the rule set decides.
-pub(crate) fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>, now: i64) -> Result<Compiled, LoadError> {
+/// Parse, check and compile a set of files.
+pub(crate) fn compile(sources: &[SourceFile], extra_errors: Vec<Diagnostic>) -> Result<Compiled, LoadError> {
     let mut b = Builder {
         files: Vec::new(),
         diags: extra_errors,
         rs: RuleSet::empty(super::revision(sources, &[])),
         tests: Vec::new(),
-        now,
         defaults: settings::Defaults::default(),
         declared: Default::default(),
         partial: false,
@@ -155,7 +152,6 @@ pub(crate) struct Builder {
     diags: Vec<Diagnostic>,
     rs: RuleSet,
     tests: Vec<RuleTest>,
-    now: i64,
     defaults: settings::Defaults,
     /// Every rule id written, compiled or not: a reference to a rule that
     /// failed to compile is not reported again.
@@ -225,12 +221,6 @@ impl Builder {
     /// located at the value.
     fn error_value(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
         let d = Diagnostic::error(self.path(file), self.value_pos(file, pointer), message).with_rule(rule).with_hint(hint);
-        self.diags.push(d);
-    }
-
-    /// A warning about the value at `pointer` of `file`.
-    fn warning(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>) {
-        let d = Diagnostic::warning(self.path(file), self.value_pos(file, pointer), message).with_rule(rule);
         self.diags.push(d);
     }
 

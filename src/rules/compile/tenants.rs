@@ -228,7 +228,7 @@ fn layer(
         return None;
     }
     let origin = b.origin(fi, &value_ptr);
-    let mut info = OverrideInfo { origin, ticket: None, expires: None, note: None };
+    let mut info = OverrideInfo { origin, ticket: None, expires: None, expires_origin: origin, note: None };
     let mut slot = Slot::Value(value.clone());
     let mut allow = Vec::new();
     if let Some(d) = decl {
@@ -246,10 +246,10 @@ fn layer(
                     return None;
                 }
             };
-            if until <= b.now {
-                b.warning(fi, &eptr, Some(tenant), format!("override of `{}` expired on {exp}; the default applies", def.name));
-            }
+            // Whether it has expired, or soon will, depends on when it is
+            // asked: see `Engine::expiry_warnings`.
             info.expires = Some(exp.into());
+            info.expires_origin = b.origin(fi, &eptr);
             let then = default.cloned().unwrap_or_else(|| value.clone());
             slot = Slot::Expiring(Box::new(Expiring { value, until, then }));
         }

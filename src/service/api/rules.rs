@@ -58,7 +58,8 @@ pub struct RulesBody {
     pub files: Vec<FileBody>,
     /// The tenants.
     pub tenants: Vec<String>,
-    /// Warnings of the load (expired overrides, …).
+    /// Warnings: of the load, and about tenant overrides that have expired
+    /// or expire within `--warn-expiry` days, judged now.
     pub warnings: Vec<Diagnostic>,
     /// The last reload that failed, if the newest files did not load.
     pub last_error: Option<LoadErrorBody>,
@@ -114,7 +115,7 @@ fn rules_body(app: &AppState, snap: &crate::reload::Snapshot, last_error: Option
         source: app.live().source().to_string(),
         files: engine.files().map(|f| FileBody { path: f.path.to_owned(), kind: f.kind.to_owned(), sha256: f.sha256.to_owned() }).collect(),
         tenants: engine.tenants().map(str::to_owned).collect(),
-        warnings: engine.warnings().to_vec(),
+        warnings: app.live().warnings(),
         last_error: last_error.map(|r| LoadErrorBody { revision: r.revision, at: r.at, errors: r.errors }),
     };
     json(StatusCode::OK, &body)

@@ -7,6 +7,8 @@
 //!   so the usual dashboards work;
 //! - `cansend_decision_log_{written,dropped,sampled_out}_total`: the
 //!   decision log's lines written, and those not written (never silently);
+//! - `cansend_rules_warnings`: warnings about the serving rules (the load's,
+//!   and overrides expired or expiring within `--warn-expiry` days);
 //! - `cansend_override_expiry_seconds{tenant,setting}`: seconds until each
 //!   declared override with an expiry expires (negative once it has). The
 //!   labels come from the tenant files' declared overrides only, so their
@@ -71,6 +73,15 @@ impl Collector for FleetCollector {
                 c.encode(m)?;
             }
         }
+
+        let warnings = ConstGauge::new(i64::try_from(self.live.warnings().len()).unwrap_or(i64::MAX));
+        let m = encoder.encode_descriptor(
+            "rules_warnings",
+            "Warnings about the serving rules: the load's, and overrides expired or expiring within --warn-expiry days",
+            None,
+            warnings.metric_type(),
+        )?;
+        warnings.encode(m)?;
 
         let snap = self.live.current();
         let expiries = snap.engine.expiring_overrides();
