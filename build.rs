@@ -1,6 +1,16 @@
-//! Embeds `rules/` (the built-in default rules) and `schemas/` (the schemas
-//! the loader enforces) into the binary, so `cansend` runs with no files at
-//! hand and always checks rules against the schemas it was built with.
+//! Embeds the built-in default rules (`src/builtin/rules/`) and `schemas/`
+//! (the schemas the loader enforces) into the binary, so `cansend` runs
+//! with no files at hand and always checks rules against the schemas it was
+//! built with; and the commit being built.
+//!
+//! The built-in rules are a snapshot of `rules/`, not `rules/` itself: the
+//! rules an admin edits (and breaks, and adds scratch tenants to) in a
+//! checkout are never what a binary ships, and editing them rebuilds
+//! nothing. `scripts/builtin-rules.sh` takes the snapshot — only of rules
+//! that `cansend check --strict` passes — and writes their revision to
+//! `src/builtin/REVISION`. This build refuses a snapshot whose content is
+//! not that revision (edited by hand, or half copied): a binary's built-in
+//! rules are always a set that was checked.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -62,12 +72,55 @@ fn commit(root: &Path) {
     println!("cargo:rustc-env=CANSEND_COMMIT={commit}");
 }
 
+/// The revision of rule files as `cansend` computes it (`rules::revision`):
+/// SHA-256 over each path and text, in path order, lengths first.
+fn revision(files: &[(String, PathBuf)]) -> Result<String, String> {
+    use sha2::Digest;
+    let mut rule_files: Vec<(&String, String)> = Vec::new();
+    for (rel, path) in files.iter().filter(|(rel, _)| [".yaml", ".yml", ".toml"].iter().any(|x| rel.ends_with(x))) {
+        rule_files.push((rel, fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?));
+    }
+    rule_files.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = sha2::Sha256::new();
+    for (rel, text) in rule_files {
+        h.update((rel.len() as u64).to_le_bytes());
+        h.update(rel.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    Ok(format!("sha256:{:x}", h.finalize()))
+}
+
+/// The built-in rules' content must be the revision that was checked.
+fn check_builtin(root: &Path) -> Result<(), String> {
+    let dir = root.join("src/builtin/rules");
+    let mut files = Vec::new();
+    collect(&dir, &dir, &mut files);
+    let stamp = root.join("src/builtin/REVISION");
+    println!("cargo:rerun-if-changed={}", stamp.display());
+    let checked = fs::read_to_string(&stamp).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    let actual = revision(&files)?;
+    if checked.trim() == actual {
+        Ok(())
+    } else {
+        Err(format!(
+            "the built-in rules in src/builtin/rules/ are revision {actual}, but src/builtin/REVISION says {} was checked: \
+             they were changed by hand. Take them from rules/ with `scripts/builtin-rules.sh`, which checks them first \
+             (`cansend check --strict rules/`) and prints their diagnostics if they do not pass.",
+            checked.trim()
+        ))
+    }
+}
+
 #[expect(clippy::panic, reason = "a build script reports failure by panicking: the build stops with the message")]
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
     commit(&root);
-    let code = table("RULES", &root.join("rules")) + &table("SCHEMAS", &root.join("schemas"));
+    if let Err(e) = check_builtin(&root) {
+        panic!("{e}");
+    }
+    let code = table("RULES", &root.join("src/builtin/rules")) + &table("SCHEMAS", &root.join("schemas"));
     if let Err(e) = fs::write(out.join("embedded.rs"), code) {
         panic!("writing embedded.rs: {e}");
     }

@@ -4,7 +4,7 @@
 //!   (the engine alone), plain and with `explain`.
 //! - `bind_decide/<shape>`: decode-free binding + evaluation from the typed
 //!   request, the fair comparison with `floor/<shape>`, the hand-written
-//!   SPEC §1 function on the same typed request.
+//!   docs/domain.md §1 function on the same typed request.
 //! - `floor_data/<shape>`: the same by hand for every shipped tenant, with
 //!   per-tenant settings looked up by name (what a configurable hand-written
 //!   service does); `floor/<shape>` has the default tenant's values as

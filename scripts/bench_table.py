@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Medians of the last `cargo bench --bench engine` run, as markdown tables
-for BENCHMARKS.md, with the ratios issue 5 asks for (all from one run).
+for BENCHMARKS.md, with the ratios it states (all from one run).
 
     cargo bench --bench engine && python3 scripts/bench_table.py
 """

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# HTTP load on loopback (issue 5, SPEC §6): `cansend serve` single decisions
+# HTTP load on loopback: `cansend serve` single decisions
 # (also with the replay ring off: `--replay-capacity 0`, target
 # can-send-noreplay), batches of 100, its /healthz, and the HTTP floor
 # (examples/http_floor.rs),
 # in alternation — every round runs each target once, so drift on a shared
 # machine hits all of them alike. Prints a markdown table of medians over
-# the rounds (and the range), and the ratios of issue 5.
+# the rounds (and the range), and the ratios BENCHMARKS.md states.
 #
 #   scripts/load.sh                      # 3 rounds × 10 s, 1/32/64/128 connections
 #   ROUNDS=5 DURATION=20s CONNS="32 128" scripts/load.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Decisions during reloads (issue 4): wrk hammers POST /v1/can-send on a
+# Decisions during reloads: wrk hammers POST /v1/can-send on a
 # watched rule directory, alternately quiet and while a writer saves a
 # tenant file every 50 ms (by rename; every third save is broken, so the
 # watcher applies some and rejects others). Reports throughput, p50/p99,

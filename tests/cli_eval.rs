@@ -1,5 +1,5 @@
 //! `cansend eval` prints one decision "as the HTTP API would answer"
-//! (SPEC §3): for the same body, the same JSON as `POST /v1/can-send` over
+//! (README, "Command line"): for the same body, the same JSON as `POST /v1/can-send` over
 //! a real socket — decisions, 422 problems with their pointers, 400s — and
 //! it survives its output being cut short (`| head`).
 

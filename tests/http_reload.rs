@@ -1,6 +1,6 @@
 //! Hot reload end to end: a real server on a real socket, its rules in a
 //! temporary directory watched by the real watcher, files changed in every
-//! way SPEC §6 names. "Serves within 2 s" is a deadline polled over HTTP,
+//! way docs/api.md names. "Serves within 2 s" is a deadline polled over HTTP,
 //! not a timing assertion: the test fails only if the change never shows.
 //!
 //! Also: a broken file keeps the last good revision serving and exposes the

@@ -1,4 +1,4 @@
-//! SPEC §1, line by line, through the real HTTP API (`POST /v1/can-send`,
+//! docs/domain.md §1, line by line, through the real HTTP API (`POST /v1/can-send`,
 //! line 12 through `POST /v1/send-options`), allow and deny sides, exact
 //! codes, against the repository's `rules/`.
 

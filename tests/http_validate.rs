@@ -1,4 +1,4 @@
-//! Change impact end to end (SPEC §4.4), over a real socket with real
+//! Change impact end to end (docs/api.md, `POST /v1/rules/validate`), over a real socket with real
 //! files: `POST /v1/rules/validate` replays the recent requests against a
 //! candidate without applying it, and every applied reload publishes the
 //! same report in `GET /v1/rules/reloads`. No timing is asserted: a reload

@@ -1,5 +1,5 @@
 //! `examples/next-rules/` is the base rule set (`rules/`) plus the five
-//! "next rules" of SPEC §2. It holds copies of the base files, so that it is
+//! "next rules" of docs/domain.md §3. It holds copies of the base files, so that it is
 //! a complete rule set on its own; this test keeps the copies from drifting
 //! from the originals (an edit of `rules/` that is not copied fails CI):
 //!

@@ -1,5 +1,5 @@
 //! Shared by the benchmarks: request shapes, a generated many-tenant rule
-//! set, and the hand-written floor — SPEC §1 for the shipped rules as plain
+//! set, and the hand-written floor — docs/domain.md §1 for the shipped rules as plain
 //! Rust, independent of the engine, to measure the engine against.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "a benchmark fails loudly")]
@@ -81,7 +81,7 @@ fn blank(s: &Option<String>) -> bool {
     s.as_deref().is_none_or(|s| s.trim().is_empty())
 }
 
-/// Codes SPEC §1 gives for `r` on the `default` tenant.
+/// Codes docs/domain.md §1 gives for `r` on the `default` tenant.
 pub fn floor(r: &CanSendRequest, out: &mut Vec<&'static str>) {
     let c = &r.client;
     let ch = r.channel.as_str();
@@ -144,7 +144,7 @@ pub fn floor(r: &CanSendRequest, out: &mut Vec<&'static str>) {
 }
 
 // ---------------------------------------------------------------------------
-// The data-driven floor: SPEC §1 by hand for every shipped tenant, with the
+// The data-driven floor: docs/domain.md §1 by hand for every shipped tenant, with the
 // per-tenant, per-channel and per-role settings looked up by name at each
 // decision, as a hand-written service that tech support can configure
 // would have to. `floor` above is the same rules with the default tenant's
@@ -226,7 +226,7 @@ pub fn floor_data() -> FloorData {
     FloorData { tenants, role_actions }
 }
 
-/// Codes SPEC §1 gives for `r` on any shipped tenant, settings looked up.
+/// Codes docs/domain.md §1 gives for `r` on any shipped tenant, settings looked up.
 pub fn floor_any(d: &FloorData, r: &CanSendRequest, out: &mut Vec<&'static str>) {
     let Some(t) = d.tenants.get(r.tenant.as_deref().unwrap_or("default")) else { return };
     let Some(cfg) = t.channels.get(r.channel.as_str()) else { return };

@@ -1,7 +1,7 @@
 # cansend's shipped rules (rules/eligibility.yaml, rules/message.yaml) as
 # Rego. `data.cansend.deny` is the set of violation codes; empty = allowed.
 #
-# input: the can-send request body, as sent (SPEC §4.1), optional fields
+# input: the can-send request body, as sent (docs/api.md), optional fields
 #        absent or null.
 # data:  the effective tenant settings (policies/settings.json, layered):
 #        data.tenants[t].{tags_required, available_tags, channels[c].{connected,

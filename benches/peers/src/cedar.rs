@@ -37,7 +37,7 @@ fn entity_ref(ty: &str, id: &str) -> Value {
     json!({ "__entity": { "type": ty, "id": id } })
 }
 
-/// The extension of a file name as cansend defines it (SPEC §1.10): after
+/// The extension of a file name as cansend defines it (docs/domain.md §1.10): after
 /// the last dot of the last path segment, neither side empty, lower-cased.
 pub fn extension(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);

@@ -1,4 +1,4 @@
-//! A deterministic corpus of valid can-send requests (SPEC §4.1 bodies) on
+//! A deterministic corpus of valid can-send requests (the bodies of docs/api.md) on
 //! the shipped tenants: every channel, role and action, existing and new
 //! clients, identifiers present, absent, `null` or blank, tags, templates,
 //! blank and absent text, 0–6 attachments with mixed extensions and sizes

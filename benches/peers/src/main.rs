@@ -1,4 +1,4 @@
-//! cansend side by side with its peers on the shipped rules (SPEC §1, §5):
+//! cansend side by side with its peers on the shipped rules (docs/domain.md §1, §2):
 //! Cedar (cedar-policy), Rego (regorus: interpreter and RVM), and the
 //! hand-written floor of benches/common.
 //!
@@ -190,7 +190,7 @@ fn main() -> ExitCode {
     let engines: Vec<(&str, &str, bool, Pass)> = vec![
         (
             "floor (floor_any)",
-            "hand-written SPEC §1 on the typed request, settings looked up by tenant, channel and role name, codes pushed to a Vec",
+            "hand-written docs/domain.md §1 on the typed request, settings looked up by tenant, channel and role name, codes pushed to a Vec",
             true,
             Box::new(|| {
                 let mut n = 0;
