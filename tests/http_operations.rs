@@ -318,3 +318,27 @@ async fn decisions_are_written_to_the_decision_log_with_personal_data_masked() {
     assert!(m.contains("cansend_decision_log_dropped_total 0"), "{m}");
     assert!(m.contains("cansend_build_info{"), "{m}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_says_what_the_server_enforces() {
+    let s = Server::start().await;
+    let doc = s.get("/openapi.json").await.json;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["TemplateIn"]["properties"]["name"]["minLength"], 1);
+    assert_eq!(schemas["CanSendRequest"]["properties"]["at"]["format"], "date-time");
+    assert_eq!(schemas["Client"]["properties"]["last_inbound_at"]["format"], "date-time");
+    let explain = doc["paths"]["/v1/can-send"]["post"]["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "explain").unwrap();
+    let flag = explain["schema"].to_string();
+    let flag = if flag.contains("$ref") { schemas["Flag"].to_string() } else { flag };
+    for v in ["\"true\"", "\"false\"", "\"1\"", "\"0\""] {
+        assert!(flag.contains(v), "{v} in {flag}");
+    }
+    // The serving revision's names, as enums.
+    let channels = schemas["CanSendRequest"]["properties"]["channel"]["enum"].as_array().unwrap();
+    assert!(channels.contains(&json!("whatsapp")) && channels.contains(&json!("vk")), "{channels:?}");
+    let tenants = schemas["CanSendRequest"]["properties"]["tenant"]["enum"].as_array().unwrap();
+    assert!(tenants.contains(&json!("demo-limits")) && tenants.contains(&Value::Null), "{tenants:?}");
+    assert!(schemas["Sender"]["properties"]["role"]["enum"].as_array().unwrap().contains(&json!("supervisor")));
+    assert!(schemas["Client"]["properties"]["channels"].get("enum").is_none(), "unknown channels of a client are ignored");
+    assert_eq!(doc["info"]["x-cansend-revision"], s.get("/v1/rules").await.json["revision"]);
+}

@@ -121,6 +121,7 @@ pub struct CanSendRequest {
     pub action: Option<String>,
     /// The instant of sending (RFC 3339); default: the server's now.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<String>,
     /// To whom.
     #[serde(deserialize_with = "strict::obj")]
@@ -179,6 +180,7 @@ pub struct Client {
     pub external_id: Option<String>,
     /// The client's last inbound message (RFC 3339).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_inbound_at: Option<String>,
     /// Custom attributes declared in the rules' catalog.
     #[serde(default, deserialize_with = "strict::opt_unique_map")]
@@ -215,6 +217,7 @@ pub struct Message {
 #[serde(deny_unknown_fields)]
 pub struct TemplateIn {
     /// The template's name (non-empty).
+    #[schema(min_length = 1)]
     pub name: String,
     /// An optional text header.
     #[serde(default)]

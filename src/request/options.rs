@@ -26,6 +26,7 @@ pub struct SendOptionsRequest {
     /// Rules about time (hours, the 24-hour window) and override expiry
     /// are judged at it, as in can-send.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<String>,
     /// To whom.
     #[serde(deserialize_with = "super::strict::obj")]

@@ -32,7 +32,7 @@ use super::api::{decide, decisions, ops, options, reload, rules, validate};
         ops::metrics,
         ops::openapi,
     ),
-    components(schemas(crate::service::problem::Problem, crate::request::FieldError, crate::render::Violation)),
+    components(schemas(crate::service::problem::Problem, crate::request::FieldError, crate::render::Violation, decide::Flag)),
     modifiers(&AdminToken),
     tags(
         (name = "decisions", description = "can-send, batches and the send dialog's options"),

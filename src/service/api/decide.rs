@@ -44,8 +44,29 @@ pub struct DecideQuery {
     /// Add a `trace` of every rule evaluated and why it did or did not fire:
     /// `true`, `1` or no value (`?explain`); `false` or `0` for none.
     #[serde(default, deserialize_with = "flag")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<Flag>)]
     pub explain: bool,
+}
+
+/// The values a query flag takes (`?explain` alone is `true`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "a schema of the values the query takes; decoded by `flag`")]
+pub enum Flag {
+    /// On.
+    #[schema(rename = "true")]
+    True,
+    /// On.
+    #[schema(rename = "1")]
+    One,
+    /// On (`?explain` or `?explain=`).
+    #[schema(rename = "")]
+    Empty,
+    /// Off.
+    #[schema(rename = "false")]
+    False,
+    /// Off.
+    #[schema(rename = "0")]
+    Zero,
 }
 
 /// A query flag: `true`/`1`/empty, or `false`/`0`; anything else is refused

@@ -113,15 +113,51 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
     res
 }
 
-/// This API's OpenAPI 3.1 description, generated from the code.
+/// This API's OpenAPI 3.1 description, generated from the code, with the
+/// names the serving rules declare as enums — tenants, channels, roles,
+/// actions, client statuses — so a generated client knows them.
+/// (`info.x-cansend-revision` says which revision they are from.)
 #[utoipa::path(
     get,
     path = "/openapi.json",
     tag = "operations",
     responses((status = 200, description = "OpenAPI document", body = Object))
 )]
-pub async fn openapi() -> Response {
+pub async fn openapi(State(app): State<AppState>) -> Response {
     // The document is fixed at build time: generate it once.
-    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    json(StatusCode::OK, DOC.get_or_init(ApiDoc::openapi))
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let mut doc = DOC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()).clone();
+    let snap = app.snapshot();
+    with_names(&mut doc, &snap.engine);
+    json(StatusCode::OK, &doc)
+}
+
+/// Put the rule set's names into the request schemas as enums (`null` too,
+/// where the field may be left out). `client.channels` gets none: unknown
+/// names there are ignored, not refused.
+fn with_names(doc: &mut serde_json::Value, engine: &crate::Engine) {
+    use serde_json::{Value, json};
+    let c = engine.catalog();
+    let names = |it: &mut dyn Iterator<Item = &str>| it.map(|n| json!(n)).collect::<Vec<Value>>();
+    let fields: [(&str, &str, Vec<Value>); 6] = [
+        ("CanSendRequest", "tenant", names(&mut c.tenants())),
+        ("CanSendRequest", "channel", names(&mut c.channels())),
+        ("CanSendRequest", "action", names(&mut c.actions())),
+        ("SendOptionsRequest", "tenant", names(&mut c.tenants())),
+        ("Sender", "role", names(&mut c.roles())),
+        ("Client", "status", names(&mut c.client_statuses())),
+    ];
+    for (schema, field, mut values) in fields {
+        let Some(prop) = doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{field}")) else { continue };
+        let nullable = prop.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == "null"));
+        if nullable {
+            values.push(Value::Null);
+        }
+        if let Some(obj) = prop.as_object_mut() {
+            obj.insert("enum".into(), Value::Array(values));
+        }
+    }
+    if let Some(info) = doc.pointer_mut("/info").and_then(Value::as_object_mut) {
+        info.insert("x-cansend-revision".into(), json!(engine.revision()));
+    }
 }
