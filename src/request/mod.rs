@@ -277,8 +277,22 @@ pub(crate) fn decode_as<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, V
                 }
             }
         }
-        vec![FieldError::new(pointer, message)]
+        vec![FieldError::new(pointer, worded(&message))]
     })
+}
+
+/// serde's "unknown field `blockd`, expected one of `status`, `blocked`, …"
+/// in an admin's words: the closest known field when there is one
+/// ("did you mean `blocked`?"), else the list.
+fn worded(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else { return message.to_owned() };
+    let Some((field, known)) = rest.split_once("`, expected ") else { return message.to_owned() };
+    let known = known.strip_prefix("one of ").unwrap_or(known);
+    let candidates: Vec<&str> = known.split(", ").map(|c| c.trim_matches('`')).filter(|c| !c.is_empty()).collect();
+    match crate::text::hint::did_you_mean(field, candidates.iter().copied()) {
+        Some(hint) => format!("unknown field `{field}`; {hint}"),
+        None => format!("unknown field `{field}`; expected {}", crate::text::hint::one_of(candidates.iter().copied())),
+    }
 }
 
 #[cfg(test)]
@@ -292,6 +306,17 @@ mod tests {
             decode(&json!({"sender": {"role": "agent"}, "client": {"status": "new", "blockd": true}, "channel": "x", "message": {}}))
                 .unwrap_err();
         assert_eq!(errs[0].pointer, "/client/blockd");
+    }
+
+    #[test]
+    fn an_unknown_field_says_which_was_meant() {
+        let errs =
+            decode(&json!({"sender": {"role": "agent"}, "client": {"status": "new", "blockd": true}, "channel": "x", "message": {}}))
+                .unwrap_err();
+        assert_eq!(errs[0].message, "unknown field `blockd`; did you mean `blocked`?");
+        let errs = decode(&json!({"sender": {"role": "agent"}, "client": {"status": "new"}, "channel": "x", "message": {}, "zzz": 1}))
+            .unwrap_err();
+        assert!(errs[0].message.starts_with("unknown field `zzz`; expected one of `tenant`, `sender`"), "{}", errs[0].message);
     }
 
     #[test]
