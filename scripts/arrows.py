@@ -18,9 +18,9 @@ ALLOWED = {
     "check": {"facade", "engine", "rules", "request", "render", "text"},
     "recent": {"request"},
     "impact": {"facade", "recent", "render", "request"},
-    "reload": {"facade", "rules", "check", "impact", "recent", "text"},
+    "reload": {"facade", "rules", "check", "impact", "recent", "text", "analysis"},
     "analysis": {"engine", "facade", "impact", "request"},
-    "service": {"engine", "text", "rules", "request", "render", "facade", "check", "recent", "impact", "reload"},
+    "service": {"engine", "text", "rules", "request", "render", "facade", "check", "recent", "impact", "reload", "analysis"},
     "cli": {"service", "analysis", "check", "facade", "render", "request", "rules"},
 }
 USE = re.compile(r"\bcrate::([a-z_][a-z0-9_]*)")

@@ -105,6 +105,18 @@ async fn a_tighter_limit_shows_allow_to_deny_for_its_tenant_and_channel() {
         assert!(sample["decided_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{sample}");
     }
 
+    // Requests nobody sent yet, generated from both sets' conditions: only
+    // demo-limits' email changes, first just above the new limit.
+    let g = &r["generated_impact"];
+    assert_eq!((&g["before"], &g["after"]), (&serving, &r["candidate"]), "{g}");
+    assert!(g["generated"].as_u64().is_some_and(|n| n > 1000), "{g}");
+    let groups = g["by_tenant_channel"].as_array().cloned().unwrap_or_default();
+    assert_eq!(groups.len(), 1, "{g}");
+    assert_eq!((groups[0]["tenant"].as_str(), groups[0]["channel"].as_str()), (Some("demo-limits"), Some("email")));
+    assert!(groups[0]["allow_to_deny"].as_u64().is_some_and(|n| n > 0), "{g}");
+    assert_eq!(groups[0]["deny_to_allow"], 0, "{g}");
+    assert_eq!(groups[0]["samples"][0]["request"]["message"]["attachments"][0]["size"], 30_000_001, "{g}");
+
     // The shipped rule tests pin the 50 MB limit: the candidate breaks one.
     let tests = &r["tests"];
     assert!(tests["passed"].as_u64().is_some_and(|n| n > 10), "{tests}");

@@ -2,7 +2,9 @@
 //! /v1/rules/validate`): the files a reload would read now, with some
 //! replaced, added or deleted in memory, loaded as a reload would load
 //! them, their rule tests run, and their [`Impact`] on the recent requests
-//! measured against the revision serving.
+//! measured against the revision serving — and on requests generated from
+//! both sets' conditions ([`analysis::generated_impact`]), which shows what
+//! no recent request exercised.
 //!
 //! Nothing here writes a file or touches what serves: the candidate is
 //! compiled into a rule set of its own and dropped after the report.
@@ -16,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::{self, GeneratedImpact};
 use crate::check::{self, Report};
 use crate::facade::Engine;
 use crate::impact::{self, Impact};
@@ -62,6 +65,8 @@ pub struct Loaded {
     pub tests: Report,
     /// The recent requests decided by the serving revision and by it.
     pub impact: Impact,
+    /// Requests generated from both sets' conditions, decided by both.
+    pub generated_impact: GeneratedImpact,
 }
 
 /// The report on a candidate.
@@ -191,7 +196,8 @@ impl Live {
             Ok(engine) => {
                 let tests = check::run_tests(&engine, now);
                 let impact = impact::compare(&serving.engine, &engine, &self.recent.snapshot());
-                Ok(Loaded { warnings: engine.warnings().to_vec(), tests, impact })
+                let generated_impact = analysis::generated_impact(&serving.engine, &engine);
+                Ok(Loaded { warnings: engine.warnings().to_vec(), tests, impact, generated_impact })
             }
         };
         Ok(Validation { serving: serving.engine.revision().to_owned(), base: base_revision, candidate, files: changes, result })

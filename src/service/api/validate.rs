@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::json;
+use crate::analysis::GeneratedImpact;
 use crate::check::Report;
 use crate::impact::Impact;
 use crate::reload::validate::{FileChange, Validation};
@@ -119,16 +120,22 @@ pub struct ValidateBody {
     /// absent when it does not load.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<Impact>,
+    /// Requests generated from both sets' conditions (every tenant and
+    /// channel, each threshold at, below and above it) decided by `serving`
+    /// and by the candidate, counted per tenant and channel with examples;
+    /// what `cansend diff` reports. Absent when it does not load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_impact: Option<GeneratedImpact>,
 }
 
 impl From<Validation> for ValidateBody {
     fn from(v: Validation) -> Self {
         let files = v.files.into_iter().map(|(path, change)| CandidateFile { path, change }).collect();
-        let (loads, diagnostics, tests, impact) = match v.result {
-            Ok(l) => (true, l.warnings, Some(l.tests.into()), Some(l.impact)),
-            Err(errors) => (false, errors, None, None),
+        let (loads, diagnostics, tests, impact, generated_impact) = match v.result {
+            Ok(l) => (true, l.warnings, Some(l.tests.into()), Some(l.impact), Some(l.generated_impact)),
+            Err(errors) => (false, errors, None, None, None),
         };
-        Self { loads, serving: v.serving, base: v.base, candidate: v.candidate, files, diagnostics, tests, impact }
+        Self { loads, serving: v.serving, base: v.base, candidate: v.candidate, files, diagnostics, tests, impact, generated_impact }
     }
 }
 
