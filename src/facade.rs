@@ -397,6 +397,12 @@ pub mod internals {
         (file.map(|f| f.value), diags)
     }
 
+    /// The revision a load of `dir` would report now (its files' content
+    /// hash, unreadable entries included), whether or not they load.
+    pub fn revision_of_dir(dir: &std::path::Path) -> String {
+        crate::rules::read(&crate::rules::Source::Dir(dir.to_path_buf())).revision
+    }
+
     /// Read a rules directory: the files, and what could not be read.
     pub fn read_dir(dir: &std::path::Path) -> (Vec<crate::SourceFile>, Vec<String>) {
         let (files, errors) = crate::rules::source::read_dir(dir);
