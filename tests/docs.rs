@@ -274,6 +274,10 @@ fn documents() -> Vec<String> {
 
 #[test]
 fn every_console_block_of_the_documents_shows_what_it_does() {
+    for tool in ["curl", "jq"] {
+        let found = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+        assert!(found, "the documents' examples use curl and jq, and `{tool}` is not on the PATH: install it (apt install curl jq)");
+    }
     let mut failures = Vec::new();
     let mut run = 0;
     for doc in documents() {
