@@ -12,9 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.resolve(ROOT, process.env.CANSEND_BIN || 'target/debug/cansend');
 const SHOTS = process.env.CONSOLE_SCREENSHOTS === 'none' ? null : path.resolve(ROOT, process.env.CONSOLE_SCREENSHOTS || 'docs/console');
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -116,6 +117,8 @@ async function shot(page, name, locator, { fullPage = false } = {}) {
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
   if (locator) await locator.scrollIntoViewIfNeeded();
+  // A whole page from the top, so the sticky header is drawn once, where it belongs.
+  if (fullPage) await page.evaluate(() => scrollTo(0, 0));
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
