@@ -67,7 +67,8 @@ async fn every_answer_matches_the_document() {
     let broken = s.post("/v1/rules/validate", &json!({ "files": { "tenants/x.yaml": "kind: tenant\ntenant: [\n" } })).await;
     assert_eq!(broken.json["loads"], false, "{}", broken.text);
     conforms(&doc, "/v1/rules/validate", "post", &broken);
-    let change = json!({ "changes": [{ "setting": "channels.email.max_file_size", "value": "30 MB", "ticket": "SUP-7", "expires": "2027-06-30" }] });
+    let change =
+        json!({ "changes": [{ "setting": "channels.email.max_file_size", "value": "30 MB", "ticket": "SUP-7", "expires": "2027-06-30" }] });
     let previewed = s.post("/v1/tenants/demo-limits/preview", &change).await;
     assert_eq!(previewed.status, 200, "{}", previewed.text);
     conforms(&doc, "/v1/tenants/{tenant}/preview", "post", &previewed);

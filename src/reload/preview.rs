@@ -101,7 +101,13 @@ impl Live {
         for (i, c) in changes.iter().enumerate() {
             let path: Vec<&str> = c.setting.split('.').collect();
             if !known(&path) {
-                let all = setting_paths(&view);
+                let mut all: Vec<String> = view.settings.keys().map(|n| format!("settings.{n}")).collect();
+                for (c, m) in &view.channels {
+                    all.extend(m.keys().map(|n| format!("channels.{c}.{n}")));
+                }
+                for (r, m) in &view.roles {
+                    all.extend(m.keys().map(|n| format!("roles.{r}.{n}")));
+                }
                 let hint = crate::text::hint::did_you_mean(&c.setting, all.iter().map(String::as_str))
                     .map(|h| format!("; {h}"))
                     .unwrap_or_default();
@@ -134,16 +140,4 @@ impl Live {
         })?;
         Ok(Preview { tenant: view.tenant, file: view.file, before, text, validation })
     }
-}
-
-/// Every setting path of a tenant view, for did-you-mean.
-fn setting_paths(view: &crate::render::TenantView) -> Vec<String> {
-    let mut all: Vec<String> = view.settings.keys().map(|n| format!("settings.{n}")).collect();
-    for (c, m) in &view.channels {
-        all.extend(m.keys().map(|n| format!("channels.{c}.{n}")));
-    }
-    for (r, m) in &view.roles {
-        all.extend(m.keys().map(|n| format!("roles.{r}.{n}")));
-    }
-    all
 }
