@@ -67,6 +67,14 @@ async fn every_answer_matches_the_document() {
     let broken = s.post("/v1/rules/validate", &json!({ "files": { "tenants/x.yaml": "kind: tenant\ntenant: [\n" } })).await;
     assert_eq!(broken.json["loads"], false, "{}", broken.text);
     conforms(&doc, "/v1/rules/validate", "post", &broken);
+    let change =
+        json!({ "changes": [{ "setting": "channels.email.max_file_size", "value": "30 MB", "ticket": "SUP-7", "expires": "2027-06-30" }] });
+    let previewed = s.post("/v1/tenants/demo-limits/preview", &change).await;
+    assert_eq!(previewed.status, 200, "{}", previewed.text);
+    conforms(&doc, "/v1/tenants/{tenant}/preview", "post", &previewed);
+    let unknown = s.post("/v1/tenants/demo-limits/preview", &json!({ "changes": [{ "setting": "settings.nope", "value": true }] })).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+    conforms(&doc, "/v1/tenants/{tenant}/preview", "post", &unknown);
     fs::remove_file(dir.path().join("tenants/broken.yaml")).expect("remove");
     fs::write(dir.path().join("tenants/default.yaml"), "kind: tenant\ntenant: default\ndescription: edited\n").expect("write");
     let applied = s.post("/v1/rules/reload", &json!({})).await;

@@ -38,12 +38,9 @@ export async function render(root, ctx) {
 }
 
 function notFound(err, id) {
-  const noRoute = /no route/i.test(err.problem?.detail || '');
   return h('div', { class: 'error', role: 'alert' },
     h('p', {}, h('strong', {}, 'Not found. '),
-      noRoute
-        ? 'This server does not offer decision look-ups (GET /v1/decisions/{request_id} is not a route here).'
-        : ['No decision ', h('code', {}, id), ' on this server: unknown, or evicted since (only recent decisions are kept, per replica).']),
+      'No decision ', h('code', {}, id), ' on this server: unknown, or evicted since (only recent decisions are kept, per replica).'),
     h('p', { class: 'muted' }, err.problem?.detail || ''));
 }
 

@@ -175,10 +175,7 @@ class Preview {
       res = await api.post(endpoint, { changes: this.changes() });
     } catch (err) {
       replace(this.out);
-      if (err.status === 404 && /no route/i.test(err.problem?.detail || '')) {
-        replace(this.problem, h('div', { class: 'error', role: 'alert' }, h('p', {}, h('strong', {}, 'Not available. '),
-          `This server does not offer previews (POST ${endpoint} is not a route here).`)));
-      } else this.place(err);
+      this.place(err);
       return;
     }
     replace(this.out, result(res.json));

@@ -19,6 +19,7 @@
 //! its record carries that [`Impact`]. [`validate`] does the same for
 //! candidate files without applying them.
 
+pub mod preview;
 pub mod validate;
 pub mod watch;
 

@@ -12,6 +12,7 @@
 
 pub mod compile;
 pub mod diag;
+pub mod edit;
 pub mod load;
 pub mod locate;
 pub mod schema;

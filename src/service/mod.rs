@@ -47,7 +47,7 @@ pub use config::ServeArgs;
 pub use run::run;
 pub use state::{Admin, AppState, Limits};
 
-use api::{decide, decisions, ops, options, reload, rules, validate};
+use api::{decide, decisions, ops, options, preview, reload, rules, validate};
 
 /// The route templates of API v1 (also the `route` label of metrics).
 pub mod routes {
@@ -69,6 +69,8 @@ pub mod routes {
     pub const EVENTS: &str = "/v1/rules/events";
     /// A tenant's effective settings.
     pub const TENANT: &str = "/v1/tenants/{tenant}";
+    /// What would this change of a tenant's overrides give? (admin)
+    pub const PREVIEW: &str = "/v1/tenants/{tenant}/preview";
     /// Alive.
     pub const HEALTHZ: &str = "/healthz";
     /// Ready to serve (with `?revision=`: serving that revision).
@@ -94,6 +96,7 @@ pub mod routes {
         VALIDATE,
         EVENTS,
         TENANT,
+        PREVIEW,
         HEALTHZ,
         READYZ,
         METRICS,
@@ -143,6 +146,7 @@ pub fn router(app: AppState) -> Router {
         .route(routes::VALIDATE, post(validate::validate))
         .route(routes::EVENTS, get(reload::events))
         .route(routes::TENANT, get(rules::tenant))
+        .route(routes::PREVIEW, post(preview::preview))
         .route(routes::DECISION, get(decisions::decision))
         .route(routes::HEALTHZ, get(ops::healthz))
         .route(routes::READYZ, get(ops::readyz))

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::api::{decide, decisions, ops, options, reload, rules, validate};
+use super::api::{decide, decisions, ops, options, preview, reload, rules, validate};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use super::api::{decide, decisions, ops, options, reload, rules, validate};
         reload::reload,
         reload::reloads,
         validate::validate,
+        preview::preview,
         reload::events,
         decisions::decision,
         ops::healthz,

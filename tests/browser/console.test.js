@@ -3,11 +3,6 @@
 // target/debug/cansend) on a temporary copy of rules/, driven as a person
 // would drive it, with axe-core run on every view.
 //
-// Two tests need endpoints this server may not have yet: they are listed
-// in PENDING and skipped, and a test of the console's message while the
-// endpoint is missing runs in their place. Enable them with
-// CONSOLE_TESTS_ENABLE=decisions,preview (or remove them from PENDING).
-//
 // Screenshots of each view go to docs/console/ (CONSOLE_SCREENSHOTS=DIR
 // elsewhere, CONSOLE_SCREENSHOTS=none for none).
 import { after, before, describe, test } from 'node:test';
@@ -17,14 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.resolve(ROOT, process.env.CANSEND_BIN || 'target/debug/cansend');
 const SHOTS = process.env.CONSOLE_SCREENSHOTS === 'none' ? null : path.resolve(ROOT, process.env.CONSOLE_SCREENSHOTS || 'docs/console');
-const ENABLED = new Set((process.env.CONSOLE_TESTS_ENABLE || '').split(',').map((s) => s.trim()).filter(Boolean));
-/** Features whose endpoint is not served yet: `GET /v1/decisions/{id}`, `POST /v1/tenants/{t}/preview`. */
-const PENDING = new Set(['decisions', 'preview'].filter((f) => !ENABLED.has(f)));
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -120,11 +113,13 @@ async function fits(page, where) {
   assert.ok(scroll <= width, `${where}: ${scroll}px wide in a ${width}px window`);
 }
 
-async function shot(page, name, locator) {
+async function shot(page, name, locator, { fullPage = false } = {}) {
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
   if (locator) await locator.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  // A whole page from the top, so the sticky header is drawn once, where it belongs.
+  if (fullPage) await page.evaluate(() => scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
 /** The line of `needle` in a rules file (1-based), for provenance checks. */
@@ -303,7 +298,7 @@ describe('the console', () => {
     await page.done();
   });
 
-  test('Why was this refused? a refused request looked up by its id', { skip: PENDING.has('decisions') && 'needs GET /v1/decisions/{request_id}: CONSOLE_TESTS_ENABLE=decisions' }, async () => {
+  test('Why was this refused? a refused request looked up by its id', async () => {
     assert.ok(refusedId, 'the send test ran first');
     const page = await open(`#/decisions/${refusedId}`);
     const verdict = page.locator('.decision-body .verdict');
@@ -327,14 +322,13 @@ describe('the console', () => {
     await alert.waitFor();
     const text = await alert.innerText();
     assert.match(text, /Not found/);
-    assert.match(text, PENDING.has('decisions') ? /does not offer decision look-ups/ : /unknown, or evicted/);
+    assert.match(text, /unknown, or evicted/);
     assert.match(page.url(), /#\/decisions\/00000000-0000-4000-8000-000000000000$/, 'the view is a link');
     await axe(page, 'Why was this refused? not found');
-    if (PENDING.has('decisions')) await shot(page, 'decisions');
     await page.done();
   });
 
-  test('Preview a change: lowering a limit shows the candidate file and the impact on recent requests', { skip: PENDING.has('preview') && 'needs POST /v1/tenants/{tenant}/preview: CONSOLE_TESTS_ENABLE=preview' }, async () => {
+  test('Preview a change: lowering a limit shows the candidate file and the impact on recent requests', async () => {
     for (let i = 0; i < 3; i += 1) {
       const r = await api('POST', '/v1/can-send', {
         tenant: 'demo-limits', sender: { role: 'agent' }, client: { status: 'existing', channels: ['email'], email: 'anna@example.com' },
@@ -355,24 +349,17 @@ describe('the console', () => {
     assert.match(await count.innerText(), /allowed → refused/);
     assert.match(await page.locator('pre.file').innerText(), /30 MB[\s\S]*SUP-7/);
     assert.match(await page.locator('.preview-out a[download]').getAttribute('download'), /demo-limits\.toml$/);
-    assert.equal(fs.readFileSync(path.join(rulesDir, 'tenants/demo-limits.toml'), 'utf8').includes('30 MB'), false, 'nothing is applied');
+    // The file as it is on disk with the one line changed: its comments kept.
+    const onDisk = fs.readFileSync(path.join(rulesDir, 'tenants/demo-limits.toml'), 'utf8');
+    const candidate = await page.locator('pre.file').innerText();
+    assert.match(candidate, /^#:schema/);
+    assert.match(candidate, /max_file_size = \{ value = "30 MB", ticket = "SUP-7", expires = "\d{4}-\d{2}-\d{2}" \}/);
+    assert.equal(candidate.split('\n').filter(Boolean).length, onDisk.split('\n').filter(Boolean).length, 'one line replaced, none added');
+    await page.getByRole('button', { name: 'Copy the file' }).click();
+    await eventually('copied or selected', async () => /Copied|Selected/.test(await page.locator('.preview-out [role="status"].muted').innerText()));
+    assert.equal(onDisk.includes('30 MB'), false, 'nothing is applied');
     await axe(page, 'Preview a change');
-    await shot(page, 'preview', page.locator('.preview-out'));
-    await page.done();
-  });
-
-  test('Preview a change: without the preview endpoint, the page says so', { skip: !PENDING.has('preview') && 'the preview endpoint is served' }, async () => {
-    const page = await open('#/preview/demo-limits?setting=channels.email.max_file_size');
-    const value = page.getByLabel('New value');
-    await eventually('the current value is filled in', async () => (await value.inputValue()) === '50 MB');
-    assert.match(await page.locator('.current').innerText(), /50 MB[\s\S]*tenants\/demo-limits\.toml:\d+[\s\S]*SUP-1042/);
-    await value.fill('30 MB');
-    await page.getByRole('button', { name: 'Preview', exact: true }).click();
-    const alert = page.locator('.form-problem [role="alert"]');
-    await alert.waitFor();
-    assert.match(await alert.innerText(), /does not offer previews/);
-    await axe(page, 'Preview a change');
-    await shot(page, 'preview');
+    await shot(page, 'preview', null, { fullPage: true });
     await page.done();
   });
 

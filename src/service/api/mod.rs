@@ -7,6 +7,7 @@ pub mod decide;
 pub mod decisions;
 pub mod ops;
 pub mod options;
+pub mod preview;
 pub mod reload;
 pub mod rules;
 pub mod validate;
