@@ -164,6 +164,7 @@ async fn openapi_lists_every_route() {
         ("/v1/send-options", "post"),
         ("/v1/rules", "get"),
         ("/v1/tenants/{tenant}", "get"),
+        ("/v1/tenants/{tenant}/preview", "post"),
         ("/v1/rules/reload", "post"),
         ("/v1/rules/reloads", "get"),
         ("/v1/rules/validate", "post"),
