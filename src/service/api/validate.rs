@@ -165,7 +165,7 @@ pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
 
 async fn run(app: AppState, req: Request) -> Result<Response, Response> {
     let bytes = body::bytes(req, &app.limits()).await.map_err(IntoResponse::into_response)?;
-    let v = request::json::parse(&bytes).map_err(|e| Problem::from(e).into_response())?;
+    let v = request::json::parse_with(&bytes, request::json::Caps::NONE).map_err(|e| Problem::from(e).into_response())?;
     request::json::expect_object(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let candidate: ValidateRequest = request::decode_as(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let overlay: Vec<(String, Option<String>)> = candidate.files.into_iter().collect();
