@@ -94,13 +94,14 @@ async def main():
             await asyncio.sleep(0.005)
 
     sampler = asyncio.create_task(sample())
-    smaller = asyncio.create_task(smalls())
+    smallers = [asyncio.create_task(smalls()) for _ in range(4)]
     t0 = time.monotonic()
     await asyncio.gather(*(one_big() for _ in range(a.bodies)))
     secs = time.monotonic() - t0
     done.set()
     await sampler
-    await smaller
+    for s in smallers:
+        await s
     await asyncio.sleep(a.settle)
     out = {
         "bodies": a.bodies, "parallel": a.parallel, "body_bytes": len(big_body(a.items)), "seconds": round(secs, 1),

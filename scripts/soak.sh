@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${1:-10}
 ADDR=${ADDR:-127.0.0.1:18091}
-cargo build --release --quiet --bin cansend
+# BIN=path: an already built binary (no build).
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet --bin cansend; fi
+BIN=${BIN:-target/release/cansend}
 
 work=$(mktemp -d)
 pid=""
@@ -27,7 +29,7 @@ for entry in rules/*; do
   name=$(basename "$entry")
   ln -s "..data/$name" "$work/rules/$name"
 done
-RUST_LOG=error target/release/cansend serve --rules "$work/rules" --listen "$ADDR" --poll-interval 500ms 2>"$work/serve.log" &
+RUST_LOG=error "$BIN" serve --rules "$work/rules" --listen "$ADDR" --poll-interval 500ms 2>"$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.1; done
 python3 scripts/soak.py "$ADDR" "$pid" "$work/rules" "$MINUTES"
