@@ -151,7 +151,7 @@ impl From<Validation> for ValidateBody {
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not `{\"files\": {path: text|null}}`, or a path outside the rules directory; a pointer per entry", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Another validation is running (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Another validation is running, or the in-flight budget is full (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
