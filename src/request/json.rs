@@ -7,13 +7,46 @@
 //! | not JSON (syntax, truncation, bad UTF-8, nesting too deep) | [`RequestError::Malformed`] (a 400 in the API) |
 //! | an object with the same key twice (`"blocked": true, "blocked": false`) | [`RequestError::Invalid`] at the key (422) |
 //! | a body that is not an object | [`RequestError::Invalid`] at `/` (422) |
+//! | a list or object over [`MAX_ITEMS`], a string over [`super::MAX_TEXT_BYTES`] | [`RequestError::Invalid`] at it (422) |
+//!
+//! The caps are enforced while reading, as soon as one is crossed: a body
+//! of a 100,000-item list is refused at its 1,001st item, without a tree
+//! of 100,000 values ever being built. The exact limits of each field
+//! (100 channels, 1 KiB names) are checked once the request is decoded
+//! ([`super::bind`]); the caps here only keep the tree small on the way
+//! there. The fast path ([`decode_fast`]) builds no tree, and takes bodies
+//! of at most [`FAST_PATH_BYTES`]: larger ones go the capped way.
 //!
 //! A repeated key is refused rather than letting the last one win: like a
 //! misspelt field, it would otherwise change the answer silently.
 
 use serde_json::Value as Json;
 
-use super::{FieldError, RequestError};
+use super::{FieldError, MAX_TEXT_BYTES, RequestError};
+
+/// Most items of a list, or members of an object, in a request body (a
+/// batch's 1000 requests being the longest list the API takes).
+pub const MAX_ITEMS: usize = 1000;
+
+/// Largest body the fast path decodes; a larger one is read with the caps.
+pub const FAST_PATH_BYTES: usize = 64 * 1024;
+
+/// What the reader refuses while it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Most items of a list or members of an object.
+    pub items: usize,
+    /// Longest string (keys too), in bytes.
+    pub string_bytes: usize,
+}
+
+impl Caps {
+    /// The caps of can-send, batch and send-options bodies.
+    pub const REQUEST: Caps = Caps { items: MAX_ITEMS, string_bytes: MAX_TEXT_BYTES };
+    /// No caps beyond the body limit (rule files sent for validation are
+    /// long strings, checked by their own limits).
+    pub const NONE: Caps = Caps { items: usize::MAX, string_bytes: usize::MAX };
+}
 use crate::text::truncate;
 
 /// The fast path: bytes straight into `T` (strict: see
@@ -30,8 +63,14 @@ pub fn decode_fast<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 }
 
 /// Parse bytes as JSON; a syntax error is a 400 naming line and column, a
-/// repeated key a 422 pointing at it.
+/// repeated key or a list, object or string over [`Caps::REQUEST`] a 422
+/// pointing at it.
 pub fn parse(bytes: &[u8]) -> Result<Json, RequestError> {
+    parse_with(bytes, Caps::REQUEST)
+}
+
+/// [`parse`], with other caps.
+pub fn parse_with(bytes: &[u8], caps: Caps) -> Result<Json, RequestError> {
     let malformed = |e: &serde_json::Error| {
         let detail = if bytes.iter().all(u8::is_ascii_whitespace) {
             "the request body is empty; send a JSON object".to_owned()
@@ -41,9 +80,12 @@ pub fn parse(bytes: &[u8]) -> Result<Json, RequestError> {
         RequestError::Malformed(detail)
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, Strict>(&mut de) {
+    let mut track = serde_path_to_error::Track::new();
+    let read = serde::de::DeserializeSeed::deserialize(StrictSeed(caps), serde_path_to_error::Deserializer::new(&mut de, &mut track));
+    let read = read.map_err(|e| serde_path_to_error::Error::new(track.path(), e));
+    match read {
         // Only white space may follow the value.
-        Ok(Strict(v)) => de.end().map(|()| v).map_err(|e| malformed(&e)),
+        Ok(v) => de.end().map(|()| v).map_err(|e| malformed(&e)),
         Err(e) if e.inner().classify() == serde_json::error::Category::Data => {
             let mut pointer = crate::text::pointer::from_path(e.path());
             let message = e.inner().to_string();
@@ -59,16 +101,32 @@ pub fn parse(bytes: &[u8]) -> Result<Json, RequestError> {
 
 const DUPLICATE: &str = "duplicate key `";
 
-/// Any JSON value, refusing objects with a repeated key.
-struct Strict(Json);
+/// Any JSON value within the caps, refusing objects with a repeated key.
+#[derive(Clone, Copy)]
+struct StrictSeed(Caps);
 
-impl<'de> serde::Deserialize<'de> for Strict {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
+impl<'de> serde::de::DeserializeSeed<'de> for StrictSeed {
+    type Value = Json;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(StrictVisitor(self.0))
     }
 }
 
-struct StrictVisitor;
+struct StrictVisitor(Caps);
+
+impl StrictVisitor {
+    fn string<E: serde::de::Error>(&self, len: usize) -> Result<(), E> {
+        if len > self.0.string_bytes {
+            return Err(E::custom(format!("a string longer than {} bytes", self.0.string_bytes)));
+        }
+        Ok(())
+    }
+
+    fn too_many<E: serde::de::Error>(&self, what: &str) -> E {
+        E::custom(format!("more than {} {what}", self.0.items))
+    }
+}
 
 impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     type Value = Json;
@@ -94,11 +152,13 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Json, E> {
+        self.string(v.len())?;
         Ok(Json::String(v.to_owned()))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Json, E> {
+        self.string(v.len())?;
         Ok(Json::String(v))
     }
 
@@ -108,7 +168,10 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(Strict(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(StrictSeed(self.0))? {
+            if out.len() >= self.0.items {
+                return Err(self.too_many("items"));
+            }
             out.push(v);
         }
         Ok(Json::Array(out))
@@ -117,10 +180,14 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            if out.len() >= self.0.items {
+                return Err(self.too_many("members"));
+            }
+            self.string(key.len())?;
             if out.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!("{DUPLICATE}{}`; each key may appear once", truncate(&key, 100))));
             }
-            let Strict(v) = map.next_value()?;
+            let v = map.next_value_seed(StrictSeed(self.0))?;
             out.insert(key, v);
         }
         Ok(Json::Object(out))
@@ -191,6 +258,25 @@ mod tests {
             let general = parse(bad).map_err(|_| ()).and_then(|v| super::super::decode(&v).map_err(|_| ()));
             assert!(general.is_err(), "the general path refuses it too: {}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn caps_are_422_at_the_list_or_string_while_reading() {
+        let long =
+            format!(r#"{{"client": {{"channels": [{}]}}}}"#, (0..100_000).map(|i| format!("\"c{i}\"")).collect::<Vec<_>>().join(","));
+        let p = parse(long.as_bytes()).err();
+        assert_eq!(p.as_ref().map(|p| p.status()), Some(422));
+        assert_eq!(p.as_ref().map(|p| p.errors()[0].pointer.as_str()), Some("/client/channels"));
+        assert!(p.as_ref().is_some_and(|p| p.errors()[0].message.contains("more than 1000 items")), "{p:?}");
+        let at_cap = format!("[{}]", vec!["1"; MAX_ITEMS].join(","));
+        assert!(parse(at_cap.as_bytes()).is_ok());
+        let text = format!(r#"{{"message": {{"text": "{}"}}}}"#, "x".repeat(MAX_TEXT_BYTES + 1));
+        let p = parse(text.as_bytes()).err();
+        assert_eq!(p.as_ref().map(|p| p.errors()[0].pointer.as_str()), Some("/message/text"), "{p:?}");
+        let members = format!("{{{}}}", (0..=MAX_ITEMS).map(|i| format!(r#""k{i}": 1"#)).collect::<Vec<_>>().join(","));
+        let p = parse(members.as_bytes()).err();
+        assert!(p.as_ref().is_some_and(|p| p.status() == 422 && p.errors()[0].message.contains("members")), "{p:?}");
+        assert!(parse_with(text.as_bytes(), Caps::NONE).is_ok(), "validation bodies carry whole files");
     }
 
     #[test]

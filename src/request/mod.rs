@@ -93,7 +93,8 @@ impl CanSendRequest {
     /// and malformed JSON or a repeated key is an error too. A valid body
     /// is decoded straight into the request, without a JSON tree.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, RequestError> {
-        match json::decode_fast::<CanSendRequest>(bytes) {
+        let fast = if bytes.len() <= json::FAST_PATH_BYTES { json::decode_fast::<CanSendRequest>(bytes) } else { None };
+        match fast {
             Some(r) => Ok(r),
             None => Self::from_json(&json::parse(bytes)?),
         }

@@ -23,6 +23,14 @@ pub struct ServeArgs {
     /// Largest request body: bytes, or with a unit (`1MiB`, `512 KB`).
     #[arg(long, env = "CANSEND_BODY_LIMIT", default_value = "1MiB", value_parser = parse_body_limit)]
     pub body_limit: usize,
+    /// Most request-body bytes held at once (`64MiB`); a body that does
+    /// not fit is answered `503` with `Retry-After`. At least the body limit.
+    #[arg(long, env = "CANSEND_MAX_INFLIGHT_BYTES", default_value = "64MiB", value_parser = parse_body_limit, value_name = "SIZE")]
+    pub max_inflight_bytes: usize,
+    /// Most requests with a body (can-send, batch, send-options, validate)
+    /// answered at once; one more is answered `503` with `Retry-After`.
+    #[arg(long, env = "CANSEND_MAX_INFLIGHT_REQUESTS", default_value_t = super::admission::DEFAULT_MAX_INFLIGHT_REQUESTS, value_parser = parse_inflight_requests, value_name = "N")]
+    pub max_inflight_requests: usize,
     /// Longest a request's head, and then its body, may take to arrive
     /// (`10s`, `500ms`): a slow head closes the connection, a slow body is a 408.
     #[arg(long, env = "CANSEND_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
@@ -89,6 +97,8 @@ impl std::fmt::Debug for ServeArgs {
             .field("listen", &self.listen)
             .field("body_limit", &self.body_limit)
             .field("timeout", &self.timeout)
+            .field("max_inflight_bytes", &self.max_inflight_bytes)
+            .field("max_inflight_requests", &self.max_inflight_requests)
             .field("admin", &self.admin())
             .field("no_watch", &self.no_watch)
             .field("debounce", &self.debounce)
@@ -117,7 +127,13 @@ impl ServeArgs {
 
     /// The request limits these flags set.
     pub fn limits(&self) -> Limits {
-        Limits { body_bytes: self.body_limit, timeout: self.timeout }
+        Limits {
+            body_bytes: self.body_limit,
+            timeout: self.timeout,
+            // A budget below one body would refuse a full-size body forever.
+            inflight_bytes: self.max_inflight_bytes.max(self.body_limit),
+            inflight_requests: self.max_inflight_requests,
+        }
     }
 
     /// Who may call the admin endpoints. An empty token counts as none.
@@ -183,6 +199,14 @@ pub fn parse_body_limit(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A number of requests in flight: at least 1.
+pub fn parse_inflight_requests(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of requests (at least 1)")),
+    }
+}
+
 /// A number of recent requests to keep: 0 … [`crate::recent::MAX_CAPACITY`].
 pub fn parse_replay_capacity(s: &str) -> Result<usize, String> {
     let max = crate::recent::MAX_CAPACITY;
@@ -241,6 +265,18 @@ mod tests {
         // The variable's words (`CANSEND_NO_WATCH=1`) are tested on the
         // process in tests/http_reload.rs: the environment is per process.
         assert!(parse(&["--no-watch"]).is_ok_and(|a| a.no_watch));
+    }
+
+    #[test]
+    fn inflight_budgets() {
+        let a = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((a.limits().inflight_bytes, a.limits().inflight_requests), (64 << 20, 512));
+        let a = parse(&["--max-inflight-bytes", "16MiB", "--max-inflight-requests", "8"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((a.limits().inflight_bytes, a.limits().inflight_requests), (16 << 20, 8));
+        let a = parse(&["--max-inflight-bytes", "1KiB", "--body-limit", "2MiB"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.limits().inflight_bytes, 2 << 20, "never below one body");
+        assert!(parse(&["--max-inflight-requests", "0"]).is_err());
+        assert!(parse(&["--max-inflight-bytes", "lots"]).is_err());
     }
 
     #[test]

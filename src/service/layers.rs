@@ -10,7 +10,9 @@
 //! 4. [`track`] — request count and latency by route template and status;
 //! 5. [`query_guard`] — a query parameter the route does not take is a 400
 //!    naming it, on every route (a typo must never be ignored);
-//! 6. panic guard (a 500, never a dropped connection), body limit.
+//! 6. [`super::admission::admit`] — the in-flight byte budget and request
+//!    slots of the routes that read a body (`503` when full);
+//! 7. panic guard (a 500, never a dropped connection), body limit.
 //!
 //! The timeout of slow bodies is where the body is read
 //! ([`super::body::bytes`]), not a layer: a layer would start a timer for

@@ -1,13 +1,14 @@
 //! `cansend serve`: HTTP API v1 over the library.
 //!
 //! ```text
-//! socket ─▶ layers (request id, log, problem+json, metrics, panic guard, body limit)
+//! socket ─▶ layers (request id, log, problem+json, metrics, admission, panic guard, body limit)
 //!        ─▶ route ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
 //!                                    ─▶ Engine::decide (bind ─▶ engine ─▶ render)
 //! ```
 //!
 //! One concern per file: [`config`] (flags), [`conn`] (connections:
-//! deadlines, graceful shutdown), [`state`] (the live rule
+//! deadlines, graceful shutdown), [`admission`] (the in-flight budgets:
+//! 503 when full), [`trim`] (free memory back after a burst), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
 //! errors), [`layers`] (middleware), [`metrics`], [`decision_log`] (one JSON
 //! line per decision, written off the request path), [`api`] (handlers),
@@ -18,6 +19,7 @@
 //! listener, e.g. `127.0.0.1:0`.
 
 pub mod admin;
+pub mod admission;
 pub mod api;
 pub mod body;
 pub mod config;
@@ -30,6 +32,7 @@ pub mod openapi;
 pub mod problem;
 pub mod run;
 pub mod state;
+pub mod trim;
 
 use std::future::Future;
 
@@ -158,6 +161,7 @@ pub fn router(app: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::new())
+        .layer(from_fn_with_state(app.clone(), admission::admit))
         .layer(axum::middleware::from_fn(layers::query_guard))
         .layer(from_fn_with_state(app.clone(), layers::track))
         .layer(

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::admission::Admission;
 use super::decision_log::{DEFAULT_MASK, DecisionLog, Mask, parse_mask};
 use super::metrics::Metrics;
 use crate::reload::{Live, Snapshot};
@@ -22,11 +23,21 @@ pub struct Limits {
     /// Longest a request's head, and then its body, may take to arrive
     /// (see [`super::conn`] and [`super::body`]).
     pub timeout: Duration,
+    /// Most request-body bytes held at once by the routes that read a
+    /// body (see [`super::admission`]).
+    pub inflight_bytes: usize,
+    /// Most requests of those routes answered at once.
+    pub inflight_requests: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { body_bytes: 1024 * 1024, timeout: Duration::from_secs(10) }
+        Self {
+            body_bytes: 1024 * 1024,
+            timeout: Duration::from_secs(10),
+            inflight_bytes: super::admission::DEFAULT_MAX_INFLIGHT_BYTES,
+            inflight_requests: super::admission::DEFAULT_MAX_INFLIGHT_REQUESTS,
+        }
     }
 }
 
@@ -70,6 +81,8 @@ struct Shared {
     /// One `POST /v1/rules/validate` at a time: each compiles a rule set
     /// and replays the ring, and several at once would only compete.
     validating: Arc<tokio::sync::Semaphore>,
+    /// The in-flight budgets of the routes that read a body.
+    admission: Admission,
 }
 
 /// Who may call the admin endpoints (`POST /v1/rules/reload`,
@@ -109,7 +122,8 @@ impl AppState {
         let metrics = Metrics::new(live.clone(), ops.decision_log.clone());
         let (stopping, _) = tokio::sync::watch::channel(false);
         let validating = Arc::new(tokio::sync::Semaphore::new(1));
-        Self { inner: Arc::new(Shared { live, limits, metrics, admin, ops, stopping, validating }) }
+        let admission = Admission::new(limits.inflight_bytes, limits.inflight_requests);
+        Self { inner: Arc::new(Shared { live, limits, metrics, admin, ops, stopping, validating, admission }) }
     }
 
     /// The fleet's operations: decision log, expected revision, mask.
@@ -154,6 +168,11 @@ impl AppState {
     /// The request limits.
     pub fn limits(&self) -> Limits {
         self.inner.limits
+    }
+
+    /// The in-flight budgets.
+    pub fn admission(&self) -> &Admission {
+        &self.inner.admission
     }
 
     /// The service's metrics.

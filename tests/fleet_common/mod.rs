@@ -112,6 +112,13 @@ impl Serve {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// SIGTERM, then wait for the process to end: its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(sent.success(), "kill -TERM");
+        self.child.wait().expect("wait")
+    }
 }
 
 impl Drop for Serve {

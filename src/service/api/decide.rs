@@ -195,6 +195,7 @@ struct FastBatch {
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown field or name, wrong type; a pointer per error", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The in-flight budget is full (`Retry-After: 1`; `reason`: `inflight_bytes` or `inflight_requests`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn can_send(
@@ -231,6 +232,7 @@ pub async fn can_send(
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not `{\"requests\": [...]}`, or more than 1000 requests", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The in-flight budget is full (`Retry-After: 1`; `reason`: `inflight_bytes` or `inflight_requests`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn batch(

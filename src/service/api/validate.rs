@@ -158,7 +158,7 @@ impl From<Validation> for ValidateBody {
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not `{\"files\": {path: text|null}}`, or a path outside the rules directory; a pointer per entry", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Another validation is running (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Another validation is running, or the in-flight budget is full (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
@@ -172,7 +172,7 @@ pub async fn validate(State(app): State<AppState>, req: Request) -> Response {
 
 async fn run(app: AppState, req: Request) -> Result<Response, Response> {
     let bytes = body::bytes(req, &app.limits()).await.map_err(IntoResponse::into_response)?;
-    let v = request::json::parse(&bytes).map_err(|e| Problem::from(e).into_response())?;
+    let v = request::json::parse_with(&bytes, request::json::Caps::NONE).map_err(|e| Problem::from(e).into_response())?;
     request::json::expect_object(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let candidate: ValidateRequest = request::decode_as(&v).map_err(|e| Problem::invalid(e).into_response())?;
     let overlay: Vec<(String, Option<String>)> = candidate.files.into_iter().collect();

@@ -33,6 +33,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use crate::reload::Live;
+use crate::service::admission::Reason;
 use crate::service::decision_log::DecisionLog;
 
 mod fleet;
@@ -109,6 +110,11 @@ struct RouteLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     result: &'static str,
 }
@@ -211,6 +217,8 @@ pub struct Metrics {
     latency: Box<[LatencyHistogram]>,
     allowed: Counter,
     denied: Counter,
+    /// Requests refused by admission, one per [`Reason::ALL`].
+    refused: Box<[Counter]>,
 }
 
 impl Metrics {
@@ -227,6 +235,13 @@ impl Metrics {
         registry.register("http_requests", "HTTP requests answered, by route template, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer an HTTP request, by route template", latency_family.clone());
         registry.register("decisions", "can-send decisions (single and batch items), by result", decisions.clone());
+        let refused_family = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "admission_refused",
+            "Requests answered 503 because an in-flight budget was full, by reason (inflight_bytes, inflight_requests)",
+            refused_family.clone(),
+        );
+        let refused = Reason::ALL.iter().map(|r| refused_family.get_or_create_owned(&ReasonLabels { reason: r.label() })).collect();
         registry.register_collector(Box::new(RulesCollector(live)));
         // Every route's latency series exists from the start (at zero), as
         // Prometheus advises: a rate over a missing series is no rate at all.
@@ -239,7 +254,7 @@ impl Metrics {
         let request_counters = (0..n).map(|_| OnceLock::new()).collect();
         let allowed = decisions.get_or_create_owned(&DecisionLabels { result: "allowed" });
         let denied = decisions.get_or_create_owned(&DecisionLabels { result: "denied" });
-        Self { registry: root, requests, request_counters, latency, allowed, denied }
+        Self { registry: root, requests, request_counters, latency, allowed, denied, refused }
     }
 
     /// Count one answered request: `route` indexes [`super::routes::ALL`]
@@ -264,6 +279,13 @@ impl Metrics {
             Some(cell) => cell.get_or_init(|| self.requests.get_or_create_owned(&labels())).inc(),
             None => self.requests.get_or_create(&labels()).inc(),
         };
+    }
+
+    /// Count one request refused by admission.
+    pub fn refused(&self, reason: Reason) {
+        if let Some(c) = Reason::ALL.iter().position(|r| *r == reason).and_then(|i| self.refused.get(i)) {
+            c.inc();
+        }
     }
 
     /// Count one decision.
