@@ -65,8 +65,14 @@ fn commit(root: &Path) {
         println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
         if let Some(head) = fs::read_to_string(dir.join("HEAD")).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_owned())) {
             let common = git(&["rev-parse", "--git-common-dir"]).map_or_else(|| dir.clone(), |c| root.join(c));
-            println!("cargo:rerun-if-changed={}", common.join(&head).display());
-            println!("cargo:rerun-if-changed={}", common.join("packed-refs").display());
+            // Only paths that exist: cargo reruns a build script whose
+            // watched path is missing on every build (a branch whose ref is
+            // packed, a clone with no packed-refs).
+            for path in [common.join(&head), common.join("packed-refs")] {
+                if path.exists() {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                }
+            }
         }
     }
     println!("cargo:rustc-env=CANSEND_COMMIT={commit}");
