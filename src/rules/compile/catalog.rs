@@ -92,6 +92,8 @@ pub(super) fn compile(b: &mut Builder) {
                 Some(fi) => {
                     b.error(fi, "", None, format!("the catalog declares no {label}"), Some(format!("add `{label}:` to a catalog file")))
                 }
+                // The directory itself could not be read: that error says it all.
+                None if b.diags.iter().any(|d| d.is_error() && d.file == ".") => {}
                 None => b.diags.push(crate::rules::diag::Diagnostic::error(
                     ".",
                     crate::rules::diag::Pos::UNKNOWN,
