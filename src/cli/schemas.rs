@@ -97,7 +97,7 @@ fn names(n: &Names) -> Vec<&str> {
     n.names.iter().map(|s| &**s).collect()
 }
 
-fn domain<'r>(rs: &'r RuleSet, d: Domain) -> &'r Names {
+fn domain(rs: &RuleSet, d: Domain) -> &Names {
     match d {
         Domain::Channel => &rs.channels,
         Domain::Role => &rs.roles,
