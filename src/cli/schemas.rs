@@ -17,9 +17,7 @@ use std::process::ExitCode;
 use serde_json::{Map, Value as Json, json};
 use utoipa::{PartialSchema as _, ToSchema as _};
 
-use crate::engine::model::{Names, RuleSet, SettingDef};
-use crate::engine::value::{Domain, Ty};
-use crate::facade::Engine;
+use crate::facade::{Catalog, Engine};
 use crate::rules::source::builtin_schemas;
 
 /// `cansend schemas`: write schemas that know this rule set's names.
@@ -67,16 +65,16 @@ pub fn write(engine: &Engine, out: &Path) -> Result<usize, String> {
 /// The format's schemas (`schemas/*.schema.json`, as built in), each
 /// narrowed to the names `engine`'s rule set declares.
 pub fn generate(engine: &Engine) -> Result<Vec<(String, Json)>, String> {
-    let rs = engine.rules();
+    let cat = engine.catalog();
     let mut out = Vec::new();
     for (name, text) in builtin_schemas() {
         let mut schema: Json = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
         match *name {
-            "tenant.schema.json" => tenant(rs, &mut schema),
-            "tests.schema.json" => tests(rs, &mut schema)?,
+            "tenant.schema.json" => tenant(cat, &mut schema),
+            "tests.schema.json" => tests(cat, &mut schema)?,
             "rules.schema.json" => {
                 if let Some(code) = schema.pointer_mut("/properties/rules/items/properties/code") {
-                    *code = json!({ "enum": code_names(rs) });
+                    *code = json!({ "enum": code_names(cat) });
                 }
             }
             _ => {}
@@ -89,85 +87,85 @@ pub fn generate(engine: &Engine) -> Result<Vec<(String, Json)>, String> {
     Ok(out)
 }
 
-fn code_names(rs: &RuleSet) -> Vec<&str> {
-    rs.codes.iter().map(|c| &*c.name).collect()
+fn code_names(cat: Catalog<'_>) -> Vec<&str> {
+    cat.codes().map(|(c, _)| c).collect()
 }
 
-fn names(n: &Names) -> Vec<&str> {
-    n.names.iter().map(|s| &**s).collect()
+/// The names of a symbol type (`channel`, `role`, …), `None` for another type.
+fn domain<'e>(cat: Catalog<'e>, ty: &str) -> Option<Vec<&'e str>> {
+    Some(match ty {
+        "channel" => cat.channels().collect(),
+        "role" => cat.roles().collect(),
+        "action" => cat.actions().collect(),
+        "capability" => cat.capabilities().collect(),
+        "client_status" => cat.client_statuses().collect(),
+        "tenant" => cat.tenants().collect(),
+        _ => return None,
+    })
 }
 
-fn domain(rs: &RuleSet, d: Domain) -> &Names {
-    match d {
-        Domain::Channel => &rs.channels,
-        Domain::Role => &rs.roles,
-        Domain::Action => &rs.actions,
-        Domain::Capability => &rs.capabilities,
-        Domain::ClientStatus => &rs.client_statuses,
-        Domain::Tenant => &rs.tenants,
-    }
-}
-
-/// A size as the loader reads it ([`crate::text::literal::parse_size`]).
+/// A size as the loader reads it (docs/rules.md, Units).
 pub const SIZE_PATTERN: &str = r"^\s*[0-9](_?[0-9])*(\.[0-9]+)?\s*([kKmMgGtT][iI]?[bB]|[bB])?\s*$";
 
-/// What a value of type `ty` may be written as.
-fn value(rs: &RuleSet, ty: Ty) -> Json {
+/// What a value of type `ty` (as written in the settings file) may be written as.
+fn value(cat: Catalog<'_>, ty: &str) -> Json {
+    if let Some(item) = ty.strip_prefix("set<").and_then(|t| t.strip_suffix('>')) {
+        return json!({ "type": "array", "items": value(cat, item) });
+    }
+    if let Some(names) = domain(cat, ty) {
+        return json!({ "enum": names });
+    }
     match ty {
-        Ty::Bool => json!({ "type": "boolean" }),
-        Ty::Int => json!({ "type": "integer" }),
-        Ty::Size => json!({ "anyOf": [
+        "bool" => json!({ "type": "boolean" }),
+        "int" => json!({ "type": "integer" }),
+        "size" => json!({ "anyOf": [
             { "type": "integer", "minimum": 0 },
             { "type": "string", "pattern": SIZE_PATTERN, "description": "e.g. `30 MB`, `50 MiB`, `30_000_000`" }
         ] }),
-        Ty::Duration | Ty::Str | Ty::Ext | Ty::Time | Ty::Timezone => json!({ "type": "string" }),
-        Ty::Sym(d) => json!({ "enum": names(domain(rs, d)) }),
-        Ty::StrSet | Ty::ExtSet => json!({ "type": "array", "items": { "type": "string" } }),
-        Ty::SymSet(d) => json!({ "type": "array", "items": { "enum": names(domain(rs, d)) } }),
+        _ => json!({ "type": "string" }),
     }
 }
 
 /// The settings of one level as an object: each known name with its value
 /// (plain, or the override object of the format whose `value` is one).
-fn settings(rs: &RuleSet, defs: &[SettingDef], format: &Json) -> Json {
+fn settings(cat: Catalog<'_>, defs: &[(&str, String, Option<&str>)], format: &Json) -> Json {
     let mut props = Map::new();
-    for d in defs {
-        let v = value(rs, d.ty);
+    for (name, ty, description) in defs {
+        let v = value(cat, ty);
         let mut s = json!({ "allOf": [format, { "if": { "type": "object" }, "then": { "properties": { "value": v } }, "else": v }] });
-        if let (Some(desc), Some(m)) = (&d.description, s.as_object_mut()) {
-            m.insert("description".into(), json!(&**desc));
+        if let (Some(desc), Some(m)) = (description, s.as_object_mut()) {
+            m.insert("description".into(), json!(desc));
         }
-        props.insert(d.name.to_string(), s);
+        props.insert((*name).to_owned(), s);
     }
     json!({ "type": "object", "additionalProperties": false, "properties": props })
 }
 
 /// Per channel (or role): each known entity with its known settings.
-fn per_entity(entities: &Names, level: Json) -> Json {
-    let props: Map<String, Json> = entities.names.iter().map(|n| (n.to_string(), level.clone())).collect();
+fn per_entity<'e>(entities: impl Iterator<Item = &'e str>, level: Json) -> Json {
+    let props: Map<String, Json> = entities.map(|n| (n.to_owned(), level.clone())).collect();
     json!({ "type": "object", "additionalProperties": false, "properties": props })
 }
 
-fn tenant(rs: &RuleSet, schema: &mut Json) {
+fn tenant(cat: Catalog<'_>, schema: &mut Json) {
     // The format's schema of one setting's value (plain or an override object).
     let format = schema.pointer("/properties/settings/additionalProperties").cloned().unwrap_or_else(|| json!({}));
-    let tenant_level = settings(rs, &rs.tenant_settings, &format);
-    let channel_level = settings(rs, &rs.channel_settings, &format);
-    let role_level = settings(rs, &rs.role_settings, &format);
+    let [t, c, r] = cat.setting_types();
+    let (tenant_level, channel_level, role_level) = (settings(cat, &t, &format), settings(cat, &c, &format), settings(cat, &r, &format));
     let Some(props) = schema.get_mut("properties").and_then(Json::as_object_mut) else { return };
     props.insert("settings".into(), tenant_level);
-    props.insert("channels".into(), per_entity(&rs.channels, channel_level));
-    props.insert("roles".into(), per_entity(&rs.roles, role_level));
+    props.insert("channels".into(), per_entity(cat.channels(), channel_level));
+    props.insert("roles".into(), per_entity(cat.roles(), role_level));
     props.insert(
         "messages".into(),
-        json!({ "type": "object", "propertyNames": { "enum": code_names(rs) }, "additionalProperties": { "type": "string" } }),
+        json!({ "type": "object", "propertyNames": { "enum": code_names(cat) }, "additionalProperties": { "type": "string" } }),
     );
 }
 
 /// Rule tests: the request is a `POST /v1/can-send` body (the schema the
 /// OpenAPI document publishes) with nothing required, since it is merged
 /// onto `base`; expected codes are the declared ones.
-fn tests(rs: &RuleSet, schema: &mut Json) -> Result<(), String> {
+fn tests(cat: Catalog<'_>, schema: &mut Json) -> Result<(), String> {
     let mut parts = Vec::new();
     crate::request::CanSendRequest::schemas(&mut parts);
     let mut defs = Map::new();
@@ -193,7 +191,7 @@ fn tests(rs: &RuleSet, schema: &mut Json) -> Result<(), String> {
     }
     for p in ["/properties/tests/items/properties/expect/properties/codes/items"] {
         if let Some(c) = schema.pointer_mut(p) {
-            *c = json!({ "enum": code_names(rs) });
+            *c = json!({ "enum": code_names(cat) });
         }
     }
     Ok(())
