@@ -127,6 +127,14 @@ impl<'e> Catalog<'e> {
         let n = |defs: &'e [crate::engine::model::SettingDef]| defs.iter().map(|d| &*d.name).collect();
         [n(&self.rs.tenant_settings), n(&self.rs.channel_settings), n(&self.rs.role_settings)]
     }
+    /// The declared settings with their types (as written: `size`,
+    /// `set<channel>`) and descriptions: tenant-wide, per channel, per role.
+    pub fn setting_types(self) -> [Vec<(&'e str, String, Option<&'e str>)>; 3] {
+        let n = |defs: &'e [crate::engine::model::SettingDef]| {
+            defs.iter().map(|d| (&*d.name, d.ty.to_string(), d.description.as_deref())).collect()
+        };
+        [n(&self.rs.tenant_settings), n(&self.rs.channel_settings), n(&self.rs.role_settings)]
+    }
     /// The custom attributes declared for the client and for the sender, with their types.
     pub fn attributes(self) -> [Vec<(&'e str, String)>; 2] {
         let a = |defs: &'e [crate::engine::model::AttrDef]| defs.iter().map(|d| (&*d.name, d.ty.to_string())).collect();

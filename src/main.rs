@@ -36,6 +36,8 @@ enum Command {
     Eval(cansend::cli::eval::EvalArgs),
     /// Serve HTTP API v1 (can-send, batch, send-options, rules, tenants, metrics).
     Serve(cansend::service::ServeArgs),
+    /// Write JSON Schemas for editors that know this rule set's settings, channels, codes and request fields.
+    Schemas(cansend::cli::schemas::SchemasArgs),
     /// Ask replicas what they serve: one line each; exit 1 when they disagree or one is degraded, 2 when one is unreachable.
     Status(cansend::cli::status::StatusArgs),
     /// Print a shell completion script (`cansend completions bash > /etc/bash_completion.d/cansend`).
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cansend::cli::eval::run(args),
         Command::Serve(args) => cansend::service::run(args),
         Command::Status(args) => cansend::cli::status::run(args),
+        Command::Schemas(args) => cansend::cli::schemas::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "cansend", &mut std::io::stdout());
             ExitCode::SUCCESS

@@ -222,7 +222,7 @@ fn table() -> Vec<Case> {
             Want::line_col(f, 1, 1, "empty rule file").hint("start it with `kind:`")
         }),
         case("misspelt key in a rule", edit("message.yaml", "    code: empty_message", "    cod: empty_message"), |f, t| {
-            Want::at(f, t, "cod:", "'cod' was unexpected").rule("message-not-empty").hint("did you mean `code`?")
+            Want::at(f, t, "cod:", "unknown field `cod`").rule("message-not-empty").hint("did you mean `code`?")
         }),
         // Conditions.
         case(
@@ -271,7 +271,7 @@ fn table() -> Vec<Case> {
             |f, t| {
                 Want::at(f, t, "client.attributes.vip", "undeclared attribute `client.attributes.vip`")
                     .rule("client-not-blocked")
-                    .hint("declare it under `attributes: { client: { vip: { type: … } } }` in the catalog")
+                    .hint("declare it under `attributes: { client: { vip: { type: … } } }` in catalog.yaml")
             },
         ),
         case(

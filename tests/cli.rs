@@ -92,4 +92,16 @@ fn a_missing_directory_is_named_as_given() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.lines().any(|l| l.starts_with("no/such/rules:0:0: error: cannot open the rules directory")), "{stderr}");
+    // One mistake, one error: no second "no catalog file" for a directory that is not there.
+    assert_eq!(stderr.lines().filter(|l| l.contains(": error: ")).count(), 1, "{stderr}");
+    assert!(!stderr.contains("no catalog"), "{stderr}");
+}
+
+#[test]
+fn eval_names_a_request_file_it_cannot_read() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let out = cansend(cwd.path(), &["eval", "nosuch.json"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nosuch.json"), "{stderr}");
 }

@@ -4,7 +4,8 @@
 //! - [`check`]: `cansend check [DIR]`, the rule tests, coverage and findings;
 //! - [`eval`]: `cansend eval [FILE|-]`, one decision as the API answers it;
 //! - [`diff`]: `cansend diff OLD NEW`, what a change of rules changes;
-//! - [`status`]: `cansend status URL…`, what replicas serve.
+//! - [`status`]: `cansend status URL…`, what replicas serve;
+//! - [`schemas`]: `cansend schemas [DIR] --out OUT`, JSON Schemas that know a rule set's names.
 //!
 //! With no rule directory given, `./rules` is used when there is one, else
 //! the rules built into the binary (and `check` says so). Diagnostics name
@@ -14,6 +15,7 @@
 pub mod check;
 pub mod diff;
 pub mod eval;
+pub mod schemas;
 pub mod status;
 
 use std::path::{Path, PathBuf};

@@ -80,11 +80,13 @@ fn parse_checked(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Result<Parse
     for e in errors {
         let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
         let pos = if e.at_key { locator.locate(&e.pointer) } else { locator.locate_value(&e.pointer) };
-        diags.push(
-            Diagnostic::error(path, pos, format!("{} (at {at})", e.message))
-                .with_rule(owner(&kind, &value, &e.pointer).as_deref())
-                .with_hint(e.hint),
-        );
+        // A key that is not allowed is located at itself: its name says where.
+        let message = match e.message.strip_suffix(" is not of type \"object\"") {
+            Some(found) => format!("expected a mapping under `{}`, found {found} (at {at})", crate::text::pointer::last_segment(at)),
+            None if e.at_key => e.message.clone(),
+            None => format!("{} (at {at})", e.message),
+        };
+        diags.push(Diagnostic::error(path, pos, message).with_rule(owner(&kind, &value, &e.pointer).as_deref()).with_hint(e.hint));
         schema_errors.push(e.pointer);
     }
     use sha2::Digest;

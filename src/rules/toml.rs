@@ -25,7 +25,16 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
             None if e.message().contains("recurs") => {
                 return Err(SyntaxError::new(pos, format!("nesting too deep (TOML: {})", e.message())));
             }
-            None => return Err(SyntaxError::new(pos, format!("TOML: {}", e.message()))),
+            None => {
+                let line = text.lines().nth((pos.line as usize).saturating_sub(1)).unwrap_or("");
+                let hint = toml_hint(e.message(), line);
+                // `key: value`: the mistake is the colon (the parser stops at the value).
+                let pos = match line.find(':').filter(|_| yaml_like(line)) {
+                    Some(i) => Pos::new(pos.line as usize, line.get(..i).map_or(0, |h| h.chars().count()) + 1),
+                    None => pos,
+                };
+                return Err(SyntaxError { hint, ..SyntaxError::new(pos, format!("TOML: {}", e.message())) });
+            }
         }
     }
     let mut loc = Locator::default();
@@ -33,6 +42,27 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let value = table_to_json(table.get_ref(), "", &lines, &mut loc, 0)?;
     let repeats = repeated.into_iter().map(|(key, pos)| repeat(&loc, key, pos)).collect();
     Ok((value, loc, repeats))
+}
+
+/// A line written as YAML would have it: `key: value`.
+fn yaml_like(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.starts_with('[')
+        && !t.starts_with('#')
+        && t.split_once(':').is_some_and(|(k, _)| !k.contains('=') && !k.contains('"') && !k.trim().is_empty())
+}
+
+/// What to do about a TOML syntax error: YAML habits (`key: value`) first.
+fn toml_hint(message: &str, line: &str) -> Option<String> {
+    if yaml_like(line) || message.contains("expected `=`") {
+        Some("this is TOML: write `key = value` (a `.yaml` file takes `key: value`)".into())
+    } else if message.contains("string") {
+        Some("close the string with the quote it opened with: `key = \"value\"`".into())
+    } else if message.contains("table") {
+        Some("a table header is `[name]` or `[name.sub]` on a line of its own".into())
+    } else {
+        None
+    }
 }
 
 /// A repeated key, placed in the tree: the parser gives only its position,
@@ -164,6 +194,30 @@ mod tests {
     fn syntax_error_is_located() {
         let err = parse("a = 1\nb = = 2\n").unwrap_err();
         assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn syntax_errors_are_located_exactly() {
+        let cases = [
+            // `key: value` in TOML: at the colon, where the mistake is, not at the value.
+            ("kind = \"tenant\"\nconnected: false\n", Pos::new(2, 10), true),
+            ("kind = \"tenant\"\n  connected :false\n", Pos::new(2, 13), true),
+            ("a = 1\nb = = 2\n", Pos::new(2, 5), false),
+            ("t = \"open\n", Pos::new(1, 10), false),
+            ("[channels.viber\nx = 1\n", Pos::new(1, 16), false),
+            ("x = { a = 1,, }\n", Pos::new(1, 13), false),
+            ("# é comment\nkey = nope\n", Pos::new(2, 7), false),
+        ];
+        for (text, pos, toml_hint) in cases {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.pos, pos, "{text:?}");
+            assert_eq!(err.hint.as_deref().is_some_and(|h| h.starts_with("this is TOML")), toml_hint, "{text:?}: {:?}", err.hint);
+            if !toml_hint {
+                // Where the parser itself says.
+                let theirs = ::toml::from_str::<::toml::Table>(text).unwrap_err().to_string();
+                assert!(theirs.contains(&format!("line {}, column {}", pos.line, pos.column)), "{text:?}: {theirs}");
+            }
+        }
     }
 
     #[test]

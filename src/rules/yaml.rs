@@ -63,7 +63,10 @@ pub type Parsed = (serde_json::Value, Locator, Vec<RepeatedKey>);
 
 /// Parse a YAML document into the common JSON tree plus its locator.
 pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
-    let within = |e: SyntaxError| SyntaxError { pos: clamp(text, e.pos), ..e };
+    let within = |e: SyntaxError| {
+        let hint = e.hint.or_else(|| yaml_hint(&e.message));
+        SyntaxError { pos: clamp(text, e.pos), hint, ..e }
+    };
     let (locator, repeats) = locate(text).map_err(within)?;
     let dropped = Cell::new(0);
     let value = parse_value(text, &dropped).map_err(within)?;
@@ -76,6 +79,22 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
         ));
     }
     Ok((value, locator, repeats))
+}
+
+/// What to do about a YAML syntax error, in the words of someone editing
+/// the file: most are a tab or a line indented to the wrong column.
+fn yaml_hint(message: &str) -> Option<String> {
+    if message.contains("tab") {
+        Some("indent with spaces, not tabs".into())
+    } else if ["mapping values are not allowed", "did not find expected key", "block", "indentation"].iter().any(|m| message.contains(m)) {
+        Some(
+            "check the indentation: the keys of one mapping start in the same column (spaces, not tabs), a nested key further right".into(),
+        )
+    } else if message.contains("did not find expected") || message.contains("found unexpected") {
+        Some("a value with `:`, `#`, `[` or `{` in it needs quotes: `key: \"a: b\"`".into())
+    } else {
+        None
+    }
 }
 
 /// The parsers place an error at the end of input one line past the last

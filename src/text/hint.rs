@@ -6,7 +6,11 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(word, c);
-        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+        // Close in shape *and* a few edits away: a brand-new name that
+        // merely shares a prefix (`client_banned`) is not a typo of
+        // `client_blocked`.
+        let edits = strsim::osa_distance(word, c);
+        if score > 0.8 && edits <= (word.chars().count() / 4).max(2) && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }
     }
@@ -32,5 +36,7 @@ mod tests {
         let hint = did_you_mean("client.blokced", ["client.blocked", "client.channels"]);
         assert_eq!(hint.as_deref(), Some("did you mean `client.blocked`?"));
         assert_eq!(did_you_mean("zzz", ["client.blocked"]), None);
+        assert_eq!(did_you_mean("cdoe", ["code", "rule"]).as_deref(), Some("did you mean `code`?"));
+        assert_eq!(did_you_mean("client_banned", ["client_blocked"]), None);
     }
 }

@@ -89,10 +89,27 @@ fn sym<'n>(d: Domain, v: &Json, names: &dyn Fn(Domain) -> &'n Names) -> Result<u
     let s = v.as_str().ok_or_else(|| expected(&format!("a {} name", d.name()), v))?;
     let table = names(d);
     table.get(s).ok_or_else(|| {
-        let hint = did_you_mean(s, table.names.iter().map(|n| &**n))
-            .or_else(|| Some(format!("known: {}", one_of(table.names.iter().map(|n| &**n)))));
+        let hint = did_you_mean(s, table.names.iter().map(|n| &**n)).or_else(|| {
+            let known = one_of(table.names.iter().map(|n| &**n));
+            Some(match d {
+                Domain::Tenant => format!("a tenant is defined by its file under `tenants/`; known: {known}"),
+                _ => format!("known: {known}; a new {} is declared under `{}:` in the catalog", d.name(), section(d)),
+            })
+        });
         err(format!("unknown {} `{s}`", d.name()), hint)
     })
+}
+
+/// The catalog's key that declares the names of `d`.
+pub fn section(d: Domain) -> &'static str {
+    match d {
+        Domain::Channel => "channels",
+        Domain::Role => "roles",
+        Domain::Action => "actions",
+        Domain::Capability => "capabilities",
+        Domain::ClientStatus => "client_statuses",
+        Domain::Tenant => "tenants",
+    }
 }
 
 /// A size in bytes: an integer, or a string with a unit.
@@ -104,33 +121,45 @@ pub fn size(v: &Json) -> Result<i64, LiteralError> {
     parse_size(s)
 }
 
-/// Parse `30 MB`, `50MiB`, `512 kb`, `1000`.
+/// What a size may be, for every message that refuses one.
+pub const SIZE_UNITS: &str = "write a whole or decimal number and a unit: B, KB, MB, GB, TB (powers of 10) or KiB, MiB, GiB, TiB \
+(powers of 2), e.g. `30 MB`; digits may be grouped with `_` (`30_000_000`)";
+
+/// Parse `30 MB`, `50MiB`, `512 kb`, `1000`, `30_000_000`: one grammar —
+/// digits (grouped by `_` between digits), an optional fraction, an
+/// optional space, a unit from [`SIZE_UNITS`] (case-insensitive; a bare
+/// `M` or `k` is refused: it could mean either power).
 pub fn parse_size(s: &str) -> Result<i64, LiteralError> {
     let t = s.trim();
-    let hint = Some("write a number and a unit: B, KB, MB, GB (powers of 10) or KiB, MiB, GiB (powers of 2), e.g. `30 MB`".to_owned());
-    if t.is_empty() || t.starts_with('-') {
-        return Err(err(format!("`{s}` is not a size"), hint));
+    let hint = || Some(SIZE_UNITS.to_owned());
+    if t.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x")) {
+        return Err(err(format!("`{s}` is not a size"), hint()));
     }
-    let digits_end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let digits_end = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits_end);
+    let grouped_well = !num.starts_with('_') && !num.ends_with('_') && !num.contains("__") && !num.contains("_.") && !num.contains("._");
+    let num = num.replace('_', "");
+    if num.is_empty() || num.parse::<f64>().is_err() || !grouped_well || num.starts_with('.') {
+        return Err(err(format!("`{s}` is not a size"), hint()));
+    }
     let unit = unit.trim();
     let canonical = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => "B",
-        "kb" | "k" => "KB",
-        "mb" | "m" => "MB",
-        "gb" | "g" => "GB",
+        "kb" => "KB",
+        "mb" => "MB",
+        "gb" => "GB",
         "tb" => "TB",
         "kib" => "KiB",
         "mib" => "MiB",
         "gib" => "GiB",
         "tib" => "TiB",
-        _ => return Err(err(format!("unknown size unit `{unit}` in `{s}`"), hint)),
+        _ if unit.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+            return Err(err(format!("unknown size unit `{unit}` in `{s}`"), hint()));
+        }
+        _ => return Err(err(format!("`{s}` is not a size"), hint())),
     };
-    if num.is_empty() || num.parse::<f64>().is_err() {
-        return Err(err(format!("`{s}` is not a size"), hint));
-    }
     let parsed: bytesize::ByteSize =
-        format!("{num} {canonical}").parse().map_err(|e: String| err(format!("`{s}` is not a size: {e}"), hint.clone()))?;
+        format!("{num} {canonical}").parse().map_err(|e: String| err(format!("`{s}` is not a size: {e}"), hint()))?;
     let bytes = parsed.as_u64();
     if bytes >= i64::MAX as u64 {
         return Err(err(format!("`{s}` is too large"), None));
@@ -204,6 +233,13 @@ mod tests {
         assert_eq!(parse_size("1000").unwrap(), 1000);
         assert_eq!(parse_size("1.5 MB").unwrap(), 1_500_000);
         assert!(parse_size("30 MX").is_err());
+        assert_eq!(parse_size("30_000_000").unwrap(), 30_000_000);
+        assert_eq!(parse_size("1_000 KB").unwrap(), 1_000_000);
+        for bad in ["30 M", "30 k", "30 g", "0x10", "lots", "30 Mi", "_30", "30_", "3__0", ".5 MB", "30 MB extra"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_size("0x10").unwrap_err().message, "`0x10` is not a size");
+        assert_eq!(parse_size("30 M").unwrap_err().message, "unknown size unit `M` in `30 M`");
         assert!(parse_size("-1 MB").is_err());
         assert!(parse_size("MB").is_err());
         assert!(parse_size("99999999999 TB").is_err());

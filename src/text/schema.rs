@@ -39,7 +39,25 @@ pub fn errors(validator: &jsonschema::Validator, schema: &serde_json::Value, val
         convert(&e, schema, 0, &mut out);
     }
     out.truncate(limit);
+    merge_misspelt_required(&mut out);
     out
+}
+
+/// One typo, one error: a required key missing from an object that holds a
+/// key not allowed there whose closest allowed key is the missing one
+/// (`cdoe` for `code`) is the same mistake, said once, at the typo.
+fn merge_misspelt_required(out: &mut Vec<SchemaError>) {
+    let typo_of = |missing: &str, object: &str, all: &[SchemaError]| {
+        all.iter().any(|e| {
+            e.at_key
+                && e.pointer.rsplit_once('/').is_some_and(|(parent, key)| {
+                    parent == object && did_you_mean(&super::pointer::last_segment(&format!("/{key}")), [missing]).is_some()
+                })
+        })
+    };
+    let keep: Vec<bool> = out.iter().map(|e| !e.missing.as_deref().is_some_and(|m| typo_of(m, &e.pointer, out))).collect();
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
 }
 
 fn convert(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value, depth: usize, out: &mut Vec<SchemaError>) {
@@ -55,15 +73,15 @@ fn convert(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value, dept
             for key in unexpected {
                 let hint = (!allowed.is_empty())
                     .then(|| did_you_mean(key, allowed.iter().copied()).unwrap_or_else(|| one_of(allowed.iter().copied())));
-                let message = if unexpected.len() == 1 {
-                    e.to_string()
-                } else {
-                    format!("Additional properties are not allowed ('{key}' was unexpected)")
-                };
+                let message = format!("unknown field `{key}`");
                 out.push(SchemaError { pointer: join(&pointer, key), message, hint, at_key: true, missing: None });
             }
         }
-        ValidationErrorKind::Required { property } => out.push(plain(property.as_str().map(str::to_owned))),
+        ValidationErrorKind::Required { property } => {
+            let missing = property.as_str().map(str::to_owned);
+            let message = missing.as_ref().map_or_else(|| e.to_string(), |m| format!("missing field `{m}`"));
+            out.push(SchemaError { message, ..plain(missing) });
+        }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } if depth < 16 => {
             // The branches whose type the value has (the others fail at the
             // value itself with a type error); with exactly one, its errors

@@ -71,12 +71,16 @@ pub(super) fn compile(b: &mut Builder) {
         }
     }
     // Tenants are named by their files.
+    let mut tenant_files: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for fi in b.files_of("tenant") {
         let Some(name) = b.files.get(fi).and_then(|f| f.value.get("tenant")).and_then(|t| t.as_str()).map(str::to_owned) else { continue };
-        if b.rs.tenants.get(&name).is_some() {
-            b.error_value(fi, "/tenant", None, format!("tenant `{name}` is defined by two files"), None);
+        if let Some(first) = tenant_files.get(&name) {
+            let (first, this) = (b.path(*first).to_owned(), b.path(fi).to_owned());
+            let hint = Some(format!("one file per tenant: merge {this} into {first}, or rename the tenant in one of them"));
+            b.error_value(fi, "/tenant", None, format!("tenant `{name}` is defined by two files: {first} and {this}"), hint);
             continue;
         }
+        tenant_files.insert(name.clone(), fi);
         b.rs.tenants.push(&name, None);
     }
     for (domain, label) in
@@ -88,6 +92,8 @@ pub(super) fn compile(b: &mut Builder) {
                 Some(fi) => {
                     b.error(fi, "", None, format!("the catalog declares no {label}"), Some(format!("add `{label}:` to a catalog file")))
                 }
+                // The directory itself could not be read: that error says it all.
+                None if b.diags.iter().any(|d| d.is_error() && d.file == ".") => {}
                 None => b.diags.push(crate::rules::diag::Diagnostic::error(
                     ".",
                     crate::rules::diag::Pos::UNKNOWN,

@@ -227,6 +227,12 @@ fn report(
     when: Option<&str>,
     rule: Option<&str>,
 ) {
+    // A breach in a file with other errors is most likely their knock-on
+    // (a mis-indented setting that did not apply): their errors say it.
+    let path = b.path(at.file as usize).to_owned();
+    if b.diags.iter().any(|d| d.is_error() && d.file == path) {
+        return;
+    }
     let (ldef, rdef) = (def(b, c.level, c.left), def(b, c.level, c.right));
     let (Some(ldef), Some(rdef)) = (ldef, rdef) else { return };
     let (lname, rname) = (&ldef.name, &rdef.name);

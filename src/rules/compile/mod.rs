@@ -209,9 +209,20 @@ impl Builder {
         self.files.get(file).map(|f| f.path.as_str()).unwrap_or("?")
     }
 
+    /// A hint ending "… in the catalog" (where a new name is declared)
+    /// names the catalog file: "… in catalog.yaml".
+    fn name_the_catalog(&self, hint: Option<String>) -> Option<String> {
+        let catalog = self.files.iter().find(|f| f.kind == "catalog").map(|f| f.path.clone())?;
+        hint.map(|h| match h.strip_suffix(" in the catalog") {
+            Some(head) => format!("{head} in {catalog}"),
+            None => h,
+        })
+    }
+
     /// Record an error about the entry at `pointer` of `file` — its name:
     /// located at the key.
     fn error(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
+        let hint = self.name_the_catalog(hint);
         let d = Diagnostic::error(self.path(file), self.pos(file, pointer), message).with_rule(rule).with_hint(hint);
         self.diags.push(d);
     }
@@ -220,6 +231,7 @@ impl Builder {
     /// unit, a number out of bounds, an unknown name written as a value):
     /// located at the value.
     fn error_value(&mut self, file: usize, pointer: &str, rule: Option<&str>, message: impl Into<String>, hint: Option<String>) {
+        let hint = self.name_the_catalog(hint);
         let d = Diagnostic::error(self.path(file), self.value_pos(file, pointer), message).with_rule(rule).with_hint(hint);
         self.diags.push(d);
     }

@@ -82,7 +82,18 @@ pub(super) fn compile(b: &mut Builder) {
             for (entity, values) in map {
                 let eptr = join(base, entity);
                 let Some(e) = b.names(domain).get(entity) else {
-                    let hint = did_you_mean(entity, b.names(domain).names.iter().map(|n| &**n));
+                    let hint = if super::settings::find(b, level, entity).is_some() {
+                        // A setting one level too far left: the usual slip of indentation.
+                        Some(format!("`{entity}` is a {} setting: indent it under the {} it is for", level.prefix(), domain.name()))
+                    } else {
+                        did_you_mean(entity, b.names(domain).names.iter().map(|n| &**n)).or_else(|| {
+                            Some(format!(
+                                "a new {} is declared under `{}:` in the catalog",
+                                domain.name(),
+                                crate::text::literal::section(domain)
+                            ))
+                        })
+                    };
                     b.error(fi, &eptr, Some(&file.tenant), format!("unknown {} `{entity}`", domain.name()), hint);
                     continue;
                 };
