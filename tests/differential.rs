@@ -49,6 +49,24 @@ struct Req {
     text: Option<Option<&'static str>>,
     template: bool,
     attachments: Option<Vec<Attachment>>,
+    /// What only the next rules (docs/domain.md §3) read.
+    next: Option<Next>,
+}
+
+/// The fields of §3: instants are seconds since 2026-11-20T00:00:00Z.
+#[derive(Debug, Clone)]
+struct Next {
+    at: i64,
+    last_inbound_at: Option<Option<i64>>,
+    status: Option<Option<&'static str>>,
+    opted_out: Option<bool>,
+    purpose: Option<&'static str>,
+}
+
+/// An instant of the days the generator uses (all in November 2026).
+fn rfc3339(secs: i64) -> String {
+    let (day, rest) = (20 + secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    format!("2026-11-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest / 60 % 60, rest % 60)
 }
 
 impl Req {
@@ -84,7 +102,22 @@ impl Req {
         if let Some(t) = self.tenant {
             r.insert("tenant".into(), json!(t));
         }
-        r.insert("sender".into(), json!({ "role": self.role }));
+        let mut sender = json!({ "role": self.role });
+        if let Some(n) = &self.next {
+            if let Some(s) = n.status {
+                sender["status"] = json!(s);
+            }
+            if let Some(p) = n.purpose {
+                sender["attributes"] = json!({ "purpose": p });
+            }
+            if let Some(l) = n.last_inbound_at {
+                client.insert("last_inbound_at".into(), json!(l.map(rfc3339)));
+            }
+            if let Some(o) = n.opted_out {
+                client.insert("attributes".into(), json!({ "opted_out": o }));
+            }
+        }
+        r.insert("sender".into(), sender);
         if let Some(a) = self.action {
             r.insert("action".into(), json!(a));
         }
@@ -94,7 +127,8 @@ impl Req {
             r.insert("thread".into(), json!({ "tags": tags }));
         }
         r.insert("message".into(), Json::Object(message));
-        r.insert("at".into(), json!("2026-11-24T12:00:00Z"));
+        let at = self.next.as_ref().map_or_else(|| "2026-11-24T12:00:00Z".to_owned(), |n| rfc3339(n.at));
+        r.insert("at".into(), json!(at));
         Json::Object(r)
     }
 }
@@ -110,12 +144,15 @@ struct Limits {
     max_file: u64,
     max_total: u64,
     max_count: usize,
+    /// §3, next rules only: images (jpeg, jpg, png, bmp) per file, and text length.
+    max_image: u64,
+    max_text: usize,
 }
 
 struct Model;
 
 impl Model {
-    fn limits(tenant: &str, channel: &str) -> Limits {
+    fn limits(tenant: &str, channel: &str, next: bool) -> Limits {
         let mut l = Limits {
             connected: true,
             formats: DEFAULT_FORMATS.to_vec(),
@@ -123,7 +160,18 @@ impl Model {
             max_total: 30 * MB,
             // §1.9: several attachments on email only.
             max_count: if channel == "email" { 100 } else { 1 },
+            max_image: 30 * MB,
+            max_text: 4096,
         };
+        if next {
+            // §3: WhatsApp images 5 MB, Viber files 25 MB; the moscow pilot on Telegram.
+            match channel {
+                "whatsapp" => l.max_image = 5 * MB,
+                "viber" => l.max_file = 25 * MB,
+                "telegram" if tenant == "moscow" => l.max_text = 1000,
+                _ => {}
+            }
+        }
         if tenant == "demo-limits" {
             // §2.3
             if channel == "viber" {
@@ -150,7 +198,7 @@ impl Model {
     /// The violation codes, sorted, with repeats.
     fn decide(r: &Req) -> Vec<&'static str> {
         let tenant = r.tenant.unwrap_or("default");
-        let lim = Self::limits(tenant, r.channel);
+        let lim = Self::limits(tenant, r.channel, r.next.is_some());
         let mut v = Vec::new();
         // §1.4: the email exception carves out §1.1 and §1.3.
         let exception = r.channel == "email" && !Self::blank(r.email) && lim.connected;
@@ -212,9 +260,34 @@ impl Model {
             if a.size > lim.max_file {
                 v.push("attachment_too_large");
             }
+            let image = Self::extension(&a.name).is_some_and(|e| ["jpeg", "jpg", "png", "bmp"].contains(&e.as_str()));
+            if r.next.is_some() && image && a.size > lim.max_image {
+                v.push("attachment_too_large");
+            }
         }
         if attachments.iter().map(|a| a.size).sum::<u64>() > lim.max_total {
             v.push("attachments_total_too_large");
+        }
+        if let Some(n) = &r.next {
+            // §3: WhatsApp's 24-hour window (exactly 24 h is within; no inbound message is outside).
+            let within = n.last_inbound_at.flatten().is_some_and(|l| n.at - l <= 86_400);
+            if r.channel == "whatsapp" && !within && (r.text.flatten().is_some() || !attachments.is_empty()) {
+                v.push("template_required_outside_window");
+            }
+            if r.text.flatten().is_some_and(|t| t.chars().count() > lim.max_text) {
+                v.push("text_too_long");
+            }
+            if r.role == "agent" && !matches!(n.status.flatten(), Some("READY" | "OUTGOING")) {
+                v.push("sender_not_ready");
+            }
+            if n.opted_out == Some(true) && n.purpose == Some("marketing") {
+                v.push("client_opted_out");
+            }
+            // Quiet hours, 21:00 to 09:00 in the tenant's zone (moscow: UTC+3, no DST).
+            let local = (n.at + if tenant == "moscow" { 3 * 3600 } else { 0 }).rem_euclid(86_400);
+            if local >= 21 * 3600 || local < 9 * 3600 {
+                v.push("quiet_hours");
+            }
         }
         v.sort_unstable();
         v
@@ -301,7 +374,7 @@ fn identifier(rng: &mut Rng, values: &[&'static str]) -> Option<Option<&'static 
     }
 }
 
-fn generate(rng: &mut Rng) -> Req {
+fn generate(rng: &mut Rng, tenants: &[Option<&'static str>]) -> Req {
     let channel = rng.pick(&CHANNELS);
     let count = match rng.below(12) {
         0..=4 => 0,
@@ -317,7 +390,7 @@ fn generate(rng: &mut Rng) -> Req {
         None
     };
     Req {
-        tenant: rng.pick(&TENANTS),
+        tenant: rng.pick(tenants),
         role: rng.pick(&["agent", "supervisor"]),
         action: rng.pick(&[None, Some("send"), Some("send_and_assign_self")]),
         new_client: rng.chance(35),
@@ -343,7 +416,44 @@ fn generate(rng: &mut Rng) -> Req {
         },
         template: rng.chance(20),
         attachments,
+        next: None,
     }
+}
+
+/// Texts at and around the next rules' length limits (1000 and 4096 characters; `ё` is two bytes).
+fn long_texts() -> &'static [String] {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| [999, 1000, 1001, 4095, 4096, 4097].iter().flat_map(|&n| ["x".repeat(n), "ё".repeat(n)]).collect())
+}
+
+const NEXT_TENANTS: [Option<&str>; 5] = [None, Some("default"), Some("demo-tags"), Some("demo-limits"), Some("moscow")];
+
+/// Instants of 2026-11-24 (seconds since 2026-11-20) at and around the quiet-hours bounds, UTC and Moscow.
+const TIMES: [i64; 12] = [0, 5 * 3600 + 3540, 6 * 3600, 8 * 3600 + 3599, 9 * 3600, 12 * 3600, 17 * 3600 + 3540, 18 * 3600, 20 * 3600 + 3599, 21 * 3600, 22 * 3600, 23 * 3600 + 3599];
+
+fn generate_next(rng: &mut Rng) -> Req {
+    let mut r = generate(rng, &NEXT_TENANTS);
+    if rng.chance(15) {
+        let texts = long_texts();
+        r.text = Some(Some(texts[rng.below(texts.len())].as_str()));
+    }
+    let at = 4 * 86_400 + rng.pick(&TIMES);
+    r.next = Some(Next {
+        at,
+        last_inbound_at: match rng.below(6) {
+            0 => None,
+            1 => Some(None),
+            _ => Some(Some(at - rng.pick(&[0, 3600, 86_399, 86_400, 86_401, 3 * 86_400]))),
+        },
+        status: match rng.below(5) {
+            0 => None,
+            1 => Some(None),
+            _ => Some(Some(rng.pick(&["READY", "READY", "OUTGOING", "BREAK"]))),
+        },
+        opted_out: rng.opt(50, |r| r.chance(50)),
+        purpose: rng.opt(50, |r| r.pick(&["marketing", "service"])),
+    });
+    r
 }
 
 // ---------------------------------------------------------------- the comparison
@@ -382,7 +492,7 @@ fn the_shipped_rules_decide_as_the_domain_reads_on_100k_requests() {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut allowed, mut tenants) = (0usize, BTreeMap::new());
     for i in 0..REQUESTS {
-        let r = generate(&mut rng);
+        let r = generate(&mut rng, &TENANTS);
         let want = Model::decide(&r);
         let json = r.to_json();
         let (got_allowed, got) = engine_codes(&engine, &json);
@@ -400,4 +510,37 @@ fn the_shipped_rules_decide_as_the_domain_reads_on_100k_requests() {
     assert_eq!(seen.len(), SHIPPED_CODES.len(), "a code beyond the shipped ones: {seen:?}");
     assert!(allowed > REQUESTS / 100, "too few allowed requests to mean anything: {allowed}");
     assert_eq!(tenants.len(), 4, "every tenant, and the implicit one: {tenants:?}");
+}
+
+/// The codes the next rules add (docs/domain.md §3, examples/next-rules/next-catalog.yaml).
+const NEXT_CODES: [&str; 5] = ["template_required_outside_window", "text_too_long", "sender_not_ready", "client_opted_out", "quiet_hours"];
+
+#[test]
+fn the_next_rules_decide_as_the_domain_reads_on_20k_requests() {
+    const REQUESTS: usize = 20_000;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/next-rules");
+    let (files, errors) = cansend::internals::read_dir(&dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    // Only the rules decide; the rule tests are checked by tests/next_rules.rs.
+    let files: Vec<_> = files.into_iter().filter(|f| !f.path.starts_with("tests/")).collect();
+    let engine = Engine::from_sources(&files).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let mut rng = Rng(0xD1FF_E4E7_11A1_0002);
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut allowed = 0usize;
+    for i in 0..REQUESTS {
+        let r = generate_next(&mut rng);
+        let want = Model::decide(&r);
+        let json = r.to_json();
+        let (got_allowed, got) = engine_codes(&engine, &json);
+        assert_eq!(got, want, "request #{i}: the next rules (left) and the domain reading (right) disagree on\n{json:#}");
+        assert_eq!(got_allowed, want.is_empty());
+        allowed += usize::from(got_allowed);
+        for c in want {
+            *seen.entry(c).or_insert(0) += 1;
+        }
+    }
+    for code in SHIPPED_CODES.iter().chain(&NEXT_CODES) {
+        assert!(seen.get(code).is_some_and(|n| *n > 0), "no request reached `{code}`: {seen:?}");
+    }
+    assert!(allowed > 0, "no request was allowed: {seen:?}");
 }
