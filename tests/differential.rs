@@ -254,7 +254,7 @@ impl Model {
         }
         // §1.10, per file, then in total; a size equal to a limit is within it.
         for a in attachments {
-            if !Self::extension(&a.name).is_some_and(|e| lim.formats.contains(&e.as_str())) {
+            if !Self::extension(&a.name).is_some_and(|e| lim.formats.iter().any(|f| *f == e)) {
                 v.push("attachment_format_not_allowed");
             }
             if a.size > lim.max_file {
@@ -270,8 +270,9 @@ impl Model {
         }
         if let Some(n) = &r.next {
             // §3: WhatsApp's 24-hour window (exactly 24 h is within; no inbound message is outside).
+            // Blank text is no text (§1.8), so it does not count as free-form text here either.
             let within = n.last_inbound_at.flatten().is_some_and(|l| n.at - l <= 86_400);
-            if r.channel == "whatsapp" && !within && (r.text.flatten().is_some() || !attachments.is_empty()) {
+            if r.channel == "whatsapp" && !within && (!Self::blank(r.text) || !attachments.is_empty()) {
                 v.push("template_required_outside_window");
             }
             if r.text.flatten().is_some_and(|t| t.chars().count() > lim.max_text) {
