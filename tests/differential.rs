@@ -286,7 +286,7 @@ impl Model {
             }
             // Quiet hours, 21:00 to 09:00 in the tenant's zone (moscow: UTC+3, no DST).
             let local = (n.at + if tenant == "moscow" { 3 * 3600 } else { 0 }).rem_euclid(86_400);
-            if local >= 21 * 3600 || local < 9 * 3600 {
+            if !(9 * 3600..21 * 3600).contains(&local) {
                 v.push("quiet_hours");
             }
         }
@@ -430,7 +430,20 @@ fn long_texts() -> &'static [String] {
 const NEXT_TENANTS: [Option<&str>; 5] = [None, Some("default"), Some("demo-tags"), Some("demo-limits"), Some("moscow")];
 
 /// Instants of 2026-11-24 (seconds since 2026-11-20) at and around the quiet-hours bounds, UTC and Moscow.
-const TIMES: [i64; 12] = [0, 5 * 3600 + 3540, 6 * 3600, 8 * 3600 + 3599, 9 * 3600, 12 * 3600, 17 * 3600 + 3540, 18 * 3600, 20 * 3600 + 3599, 21 * 3600, 22 * 3600, 23 * 3600 + 3599];
+const TIMES: [i64; 12] = [
+    0,
+    5 * 3600 + 3540,
+    6 * 3600,
+    8 * 3600 + 3599,
+    9 * 3600,
+    12 * 3600,
+    17 * 3600 + 3540,
+    18 * 3600,
+    20 * 3600 + 3599,
+    21 * 3600,
+    22 * 3600,
+    23 * 3600 + 3599,
+];
 
 fn generate_next(rng: &mut Rng) -> Req {
     let mut r = generate(rng, &NEXT_TENANTS);

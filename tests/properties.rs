@@ -65,7 +65,11 @@ fn request(wild: bool) -> impl Strategy<Value = Json> {
     let any_if = move |names: &'static [&'static str]| -> BoxedStrategy<String> {
         if wild { name_or_any(names).boxed() } else { proptest::sample::select(names).prop_map(str::to_owned).boxed() }
     };
-    let size = if wild { prop_oneof![proptest::sample::select(&SIZES[..]), any::<u64>()].boxed() } else { proptest::sample::select(&SIZES[..]).boxed() };
+    let size = if wild {
+        prop_oneof![proptest::sample::select(&SIZES[..]), any::<u64>()].boxed()
+    } else {
+        proptest::sample::select(&SIZES[..]).boxed()
+    };
     let attachment = (any_if(&NAMES), size).prop_map(|(name, size)| json!({ "name": name, "size": size }));
     let client = (
         proptest::sample::select(&["existing", "new"][..]),
@@ -84,7 +88,12 @@ fn request(wild: bool) -> impl Strategy<Value = Json> {
                     c.insert(k.into(), v);
                 }
             }
-            for (k, v) in [("channels", channels.map(Json::from)), ("email", email.map(Json::from)), ("phone", phone.map(Json::from)), ("external_id", external_id.map(Json::from))] {
+            for (k, v) in [
+                ("channels", channels.map(Json::from)),
+                ("email", email.map(Json::from)),
+                ("phone", phone.map(Json::from)),
+                ("external_id", external_id.map(Json::from)),
+            ] {
                 if let Some(v) = v {
                     c.insert(k.into(), v);
                 }
