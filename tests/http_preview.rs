@@ -8,34 +8,10 @@
 
 mod http_common;
 
-use std::fs;
-use std::path::Path;
-use std::sync::Arc;
-
-use cansend::reload::{Live, RuleSource};
-use cansend::service::{Admin, Limits};
-use http_common::{Answer, Server, assert_problem, base, copy_dir, rules_dir, with};
+use cansend::service::Admin;
+use http_common::{Answer, Server, assert_problem, demo_limits_email};
 use serde_json::{Value, json};
-
-async fn on_copy(dir: &Path, admin: Admin) -> Server {
-    copy_dir(&rules_dir(), dir);
-    let live = Arc::new(Live::load_with(RuleSource::Dir(dir.to_owned()), 1000).expect("rules load"));
-    Server::start_live(live, Limits::default(), admin).await
-}
-
-/// An email of `demo-limits` with one PDF of `size` bytes.
-fn email(size: u64) -> Value {
-    with(
-        base(),
-        &[
-            ("/tenant", json!("demo-limits")),
-            ("/channel", json!("email")),
-            ("/client/channels", json!(["email"])),
-            ("/client/email", json!("anna@example.com")),
-            ("/message/attachments", json!([{ "name": "scan.pdf", "size": size }])),
-        ],
-    )
-}
+use std::fs;
 
 async fn preview(s: &Server, tenant: &str, body: &Value) -> Answer {
     s.post(&format!("/v1/tenants/{tenant}/preview"), body).await
@@ -44,9 +20,9 @@ async fn preview(s: &Server, tenant: &str, body: &Value) -> Answer {
 #[tokio::test]
 async fn lowering_a_limit_gives_the_edited_file_and_its_impact_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     for size in [40_000_000, 40_000_000, 20_000_000] {
-        assert_eq!(s.decide(&email(size)).await["allowed"], true);
+        assert_eq!(s.decide(&demo_limits_email(size)).await["allowed"], true);
     }
     let serving = s.get("/v1/rules").await.json["revision"].clone();
     let file = dir.path().join("tenants/demo-limits.toml");
@@ -76,13 +52,13 @@ async fn lowering_a_limit_gives_the_edited_file_and_its_impact_and_writes_nothin
     // Nothing written, nothing applied.
     assert_eq!(fs::read_to_string(&file).expect("read"), on_disk);
     assert_eq!(s.get("/v1/rules").await.json["revision"], serving);
-    assert_eq!(s.decide(&email(40_000_000)).await["allowed"], true);
+    assert_eq!(s.decide(&demo_limits_email(40_000_000)).await["allowed"], true);
 }
 
 #[tokio::test]
 async fn yaml_files_new_overrides_removals_and_several_changes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     let on_disk = fs::read_to_string(dir.path().join("tenants/demo-tags.yaml")).expect("read");
     let a = preview(
         &s,
@@ -116,7 +92,7 @@ async fn yaml_files_new_overrides_removals_and_several_changes() {
 #[tokio::test]
 async fn bad_changes_are_422_at_the_change_and_unknown_tenants_404() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     let a = preview(&s, "demo-limits", &json!({ "changes": [{ "setting": "channels.email.max_fil_size", "value": "1 MB" }] })).await;
     assert_problem(&a, 422, Some("/changes/0/setting"));
     assert!(a.text.contains("channels.email.max_file_size"), "a did-you-mean: {}", a.text);
@@ -136,7 +112,7 @@ async fn bad_changes_are_422_at_the_change_and_unknown_tenants_404() {
 #[tokio::test]
 async fn it_is_an_admin_endpoint() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), Admin::Token("secret".into())).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::Token("secret".into())).await;
     let a = preview(&s, "demo-limits", &json!({ "changes": [{ "setting": "settings.tags_required", "value": true }] })).await;
     assert_problem(&a, 401, None);
 }

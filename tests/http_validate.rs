@@ -16,31 +16,8 @@ use std::time::{Duration, Instant};
 use cansend::reload::watch::{self, WatchOptions};
 use cansend::reload::{Live, RuleSource};
 use cansend::service::{Admin, Limits};
-use http_common::{Answer, Server, assert_problem, base, codes, copy_dir, rules_dir, with};
+use http_common::{Answer, Server, assert_problem, base, codes, copy_dir, demo_limits_email, rules_dir, with};
 use serde_json::{Value, json};
-
-/// A server on a copy of the shipped rules in `dir`, keeping `capacity`
-/// recent requests, not watched.
-async fn on_copy(dir: &Path, capacity: usize, admin: Admin) -> Server {
-    copy_dir(&rules_dir(), dir);
-    let live = Arc::new(Live::load_with(RuleSource::Dir(dir.to_owned()), capacity).expect("rules load"));
-    Server::start_live(live, Limits::default(), admin).await
-}
-
-/// An email to an existing client of `demo-limits` (email limit raised to
-/// 50 MB there) with one PDF of `size` bytes.
-fn email(size: u64) -> Value {
-    with(
-        base(),
-        &[
-            ("/tenant", json!("demo-limits")),
-            ("/channel", json!("email")),
-            ("/client/channels", json!(["email"])),
-            ("/client/email", json!("anna@example.com")),
-            ("/message/attachments", json!([{ "name": "scan.pdf", "size": size }])),
-        ],
-    )
-}
 
 /// `tenants/demo-limits.toml` with the email per-file limit at `limit`.
 fn demo_limits(dir: &Path, limit: &str) -> String {
@@ -59,7 +36,7 @@ async fn validate(s: &Server, body: &Value) -> Answer {
 /// messages on the default tenant (one allowed, one denied).
 async fn decide_some(s: &Server) {
     for size in [40_000_000, 20_000_000, 40_000_000] {
-        assert_eq!(s.decide(&email(size)).await["allowed"], true);
+        assert_eq!(s.decide(&demo_limits_email(size)).await["allowed"], true);
     }
     assert_eq!(s.decide(&base()).await["allowed"], true);
     let blocked = with(base(), &[("/client/blocked", json!(true))]);
@@ -69,7 +46,7 @@ async fn decide_some(s: &Server) {
 #[tokio::test]
 async fn a_tighter_limit_shows_allow_to_deny_for_its_tenant_and_channel() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     decide_some(&s).await;
     let serving = s.get("/v1/rules").await.json["revision"].clone();
     let on_disk = fs::read_to_string(dir.path().join("tenants/demo-limits.toml")).expect("read");
@@ -128,14 +105,14 @@ async fn a_tighter_limit_shows_allow_to_deny_for_its_tenant_and_channel() {
     // Nothing was written or applied.
     assert_eq!(fs::read_to_string(dir.path().join("tenants/demo-limits.toml")).expect("read"), on_disk);
     assert_eq!(s.get("/v1/rules").await.json["revision"], serving);
-    assert_eq!(s.decide(&email(40_000_000)).await["allowed"], true);
+    assert_eq!(s.decide(&demo_limits_email(40_000_000)).await["allowed"], true);
     assert!(s.get("/v1/rules/reloads").await.json["reloads"].as_array().is_some_and(Vec::is_empty));
 }
 
 #[tokio::test]
 async fn a_broken_candidate_gives_located_errors_and_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     decide_some(&s).await;
     let before = s.get("/v1/rules").await.json;
     let broken = demo_limits(dir.path(), "500 MB");
@@ -160,13 +137,13 @@ async fn a_broken_candidate_gives_located_errors_and_changes_nothing() {
     assert!(!dir.path().join("tenants/acme.yaml").exists());
     assert_eq!(s.get("/readyz").await.json["degraded"], false);
     assert!(s.get("/metrics").await.text.lines().any(|l| l == "cansend_rules_degraded 0"));
-    assert_eq!(s.decide(&email(40_000_000)).await["allowed"], true);
+    assert_eq!(s.decide(&demo_limits_email(40_000_000)).await["allowed"], true);
 }
 
 #[tokio::test]
 async fn deleting_a_tenant_makes_its_requests_invalid() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     decide_some(&s).await;
     // The rule tests name the tenant too: the set still loads (and would
     // serve); those tests fail, and say why.
@@ -190,8 +167,8 @@ async fn deleting_a_tenant_makes_its_requests_invalid() {
 #[tokio::test]
 async fn batch_items_are_replayed_and_an_empty_candidate_is_the_files_as_they_are() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
-    let batch = json!({ "requests": [email(40_000_000), { "not": "a request" }, email(1)] });
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let batch = json!({ "requests": [demo_limits_email(40_000_000), { "not": "a request" }, demo_limits_email(1)] });
     assert_eq!(s.post("/v1/can-send/batch", &batch).await.status, 200);
     let r = validate(&s, &json!({ "files": {} })).await.json;
     assert_eq!((r["loads"].clone(), r["candidate"].clone()), (json!(true), r["serving"].clone()), "{r}");
@@ -201,7 +178,7 @@ async fn batch_items_are_replayed_and_an_empty_candidate_is_the_files_as_they_ar
 #[tokio::test]
 async fn requests_over_64_kib_are_decided_but_not_kept() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     let long = with(base(), &[("/message/text", json!("x".repeat(65_500)))]);
     assert_eq!(s.decide(&long).await["allowed"], true);
     assert_eq!(s.decide(&base()).await["allowed"], true);
@@ -212,7 +189,7 @@ async fn requests_over_64_kib_are_decided_but_not_kept() {
 #[tokio::test]
 async fn with_the_ring_off_nothing_is_kept_or_replayed() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 0, Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 0, Admin::LoopbackOnly).await;
     decide_some(&s).await;
     let r = validate(&s, &json!({ "files": { "tenants/demo-limits.toml": demo_limits(dir.path(), "30 MB") } })).await.json;
     assert_eq!((r["loads"].clone(), r["impact"]["replayed"].clone()), (json!(true), json!(0)), "{r}");
@@ -231,7 +208,7 @@ async fn the_built_in_rules_can_be_validated_too() {
 #[tokio::test]
 async fn paths_outside_the_rules_directory_are_422_with_a_pointer() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::LoopbackOnly).await;
     let serving = s.get("/v1/rules").await.json["revision"].clone();
     for (path, pointer) in [
         ("../evil.yaml", "/files/..~1evil.yaml"),
@@ -260,7 +237,7 @@ async fn paths_outside_the_rules_directory_are_422_with_a_pointer() {
 #[tokio::test]
 async fn validate_needs_the_admin_token_when_one_is_configured() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::Token("s3cret".into())).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::Token("s3cret".into())).await;
     let url = format!("{}/v1/rules/validate", s.base);
     let body = json!({ "files": {} });
     let none = s.send(s.client.post(&url).json(&body)).await;
@@ -364,7 +341,7 @@ async fn a_file_edit_that_reloads_shows_its_impact_in_the_history() {
 #[tokio::test]
 async fn the_history_and_events_show_samples_to_admins_only() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = on_copy(dir.path(), 1000, Admin::Token("s3cret".into())).await;
+    let s = Server::on_copy(dir.path(), 1000, Admin::Token("s3cret".into())).await;
     decide_some(&s).await;
     let mut events = s.client.get(format!("{}/v1/rules/events", s.base)).send().await.expect("events");
     fs::write(dir.path().join("tenants/demo-limits.toml"), demo_limits(dir.path(), "30 MB")).expect("write");

@@ -45,6 +45,19 @@ pub struct Override {
 }
 
 impl Override {
+    /// The keys of its long form, in the order they are written, each with
+    /// its value or `None` when the change leaves it out (and it is removed).
+    fn fields(&self) -> [(&'static str, Option<Json>); 4] {
+        [
+            ("value", Some(self.value.clone())),
+            ("ticket", self.ticket.clone().map(Json::String)),
+            ("expires", self.expires.clone().map(Json::String)),
+            ("note", self.note.clone().map(Json::String)),
+        ]
+    }
+}
+
+impl Override {
     /// The entry's JSON as the loader would read it: the bare value, or the
     /// long form when there is a ticket, expiry or note.
     fn json(&self) -> Json {
@@ -299,13 +312,7 @@ fn yaml_set(text: &str, parents: &[&str], key: &str, change: Option<&Override>) 
 /// any other key is kept).
 fn yaml_long_form(block: &[&str], ind: usize, ov: &Override) -> Result<Vec<String>, EditError> {
     let mut lines: Vec<String> = block.iter().map(|l| (*l).to_owned()).collect();
-    let fields: [(&str, Option<Json>); 4] = [
-        ("value", Some(ov.value.clone())),
-        ("ticket", ov.ticket.clone().map(Json::String)),
-        ("expires", ov.expires.clone().map(Json::String)),
-        ("note", ov.note.clone().map(Json::String)),
-    ];
-    for (k, v) in fields {
+    for (k, v) in ov.fields() {
         let view: Vec<&str> = lines.iter().map(String::as_str).collect();
         let found = (0..view.len()).find(|i| view.get(*i).is_some_and(|l| yaml_key(l, ind, k).is_some()));
         match (found, v) {
@@ -492,13 +499,7 @@ fn toml_set(text: &str, parents: &[&str], key: &str, change: Option<&Override>) 
 /// A long-form override written as a table, its keys set one by one.
 fn toml_long_form(body: &[&str], ov: &Override) -> Result<Vec<String>, EditError> {
     let mut lines: Vec<String> = body.iter().map(|l| (*l).to_owned()).collect();
-    let fields: [(&str, Option<Json>); 4] = [
-        ("value", Some(ov.value.clone())),
-        ("ticket", ov.ticket.clone().map(Json::String)),
-        ("expires", ov.expires.clone().map(Json::String)),
-        ("note", ov.note.clone().map(Json::String)),
-    ];
-    for (k, v) in fields {
+    for (k, v) in ov.fields() {
         let view: Vec<&str> = lines.iter().map(String::as_str).collect();
         let found = (0..view.len()).find(|i| view.get(*i).and_then(|l| toml_kv(l)).is_some_and(|(key, _)| key == [k]));
         match (found, v) {

@@ -68,6 +68,14 @@ impl Server {
         Self::start_live(live, limits, Admin::LoopbackOnly).await
     }
 
+    /// A server on a copy of the shipped rules in `dir`, keeping `capacity`
+    /// recent requests, not watched.
+    pub async fn on_copy(dir: &Path, capacity: usize, admin: Admin) -> Self {
+        copy_dir(&rules_dir(), dir);
+        let live = Arc::new(Live::load_with(RuleSource::Dir(dir.to_owned()), capacity).expect("rules load"));
+        Self::start_live(live, Limits::default(), admin).await
+    }
+
     /// The server on an already loaded (and perhaps watched) rule set.
     pub async fn start_live(live: Arc<Live>, limits: Limits, admin: Admin) -> Self {
         Self::start_live_on("127.0.0.1:0", live, limits, admin).await
@@ -174,6 +182,21 @@ pub fn base() -> Value {
 
 /// `base()` with the JSON-pointer paths in `changes` set (objects are
 /// created on the way; `Value::Null` removes the field).
+/// An email to an existing client of `demo-limits` (email limit raised to
+/// 50 MB there) with one PDF of `size` bytes.
+pub fn demo_limits_email(size: u64) -> Value {
+    with(
+        base(),
+        &[
+            ("/tenant", json!("demo-limits")),
+            ("/channel", json!("email")),
+            ("/client/channels", json!(["email"])),
+            ("/client/email", json!("anna@example.com")),
+            ("/message/attachments", json!([{ "name": "scan.pdf", "size": size }])),
+        ],
+    )
+}
+
 pub fn with(mut v: Value, changes: &[(&str, Value)]) -> Value {
     for (path, new) in changes {
         set(&mut v, path, new.clone());
