@@ -136,7 +136,7 @@ impl Admission {
 
 /// The routes that read a body, and so are admitted.
 fn reads_body(route: Option<&str>) -> bool {
-    matches!(route, Some(routes::CAN_SEND | routes::BATCH | routes::SEND_OPTIONS | routes::VALIDATE))
+    matches!(route, Some(routes::CAN_SEND | routes::BATCH | routes::SEND_OPTIONS | routes::VALIDATE | routes::PREVIEW))
 }
 
 /// Admit the request within the budgets, or answer `503` (see the module).
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn only_body_routes_are_admitted() {
-        for r in [routes::CAN_SEND, routes::BATCH, routes::SEND_OPTIONS, routes::VALIDATE] {
+        for r in [routes::CAN_SEND, routes::BATCH, routes::SEND_OPTIONS, routes::VALIDATE, routes::PREVIEW] {
             assert!(reads_body(Some(r)), "{r}");
         }
         for r in [routes::HEALTHZ, routes::READYZ, routes::METRICS, routes::EVENTS, routes::RULES] {

@@ -91,7 +91,7 @@ pub struct PreviewBody {
         (status = 413, description = "Body over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not `{\"changes\": [...]}`, an unknown setting, a value that cannot be written, or a layout of the file that cannot be edited in place; a pointer per change (`/changes/0/setting`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Another validation is running (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Another validation is running, or the in-flight budget is full (`Retry-After: 1`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn preview(State(app): State<AppState>, tenant: Result<Path<String>, PathRejection>, req: Request) -> Response {
