@@ -234,6 +234,11 @@ impl Engine {
         self.revision.clone()
     }
 
+    /// The revision, shared, borrowed.
+    pub(crate) fn revision_arc(&self) -> &std::sync::Arc<str> {
+        &self.revision
+    }
+
     /// What the load had to say that does not stop the rules from serving
     /// (an override that has expired or expires soon, …).
     pub fn warnings(&self) -> &[Diagnostic] {

@@ -226,6 +226,14 @@ impl Live {
         self.current.load_full()
     }
 
+    /// The snapshot serving, borrowed for a moment: no reference count is
+    /// taken (none of the cache-line traffic two cores cause on a shared
+    /// count), so hold it for one request's synchronous work, not across
+    /// an await.
+    pub fn current_guard(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
     /// The snapshot of `revision`: the one serving, or one of the last
     /// [`RETIRED`] it replaced.
     pub fn snapshot_of(&self, revision: &str) -> Option<Arc<Snapshot>> {

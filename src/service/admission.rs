@@ -4,7 +4,7 @@
 //! large bodies are held together. A burst of a thousand ~1 MB bodies
 //! would be a gigabyte of buffers, and a pod with a 256 MiB limit is
 //! killed — taking every sender's can-send with it. So every route that
-//! reads a body passes through [`admit`] first, which takes
+//! reads a body is admitted first, by the front ([`super::front`]), which takes
 //!
 //! - a share of the **in-flight byte budget** (`--max-inflight-bytes`):
 //!   the declared `Content-Length`, or the body limit when the length is
@@ -23,24 +23,23 @@
 //! admitted while large ones are refused. `/healthz`, `/readyz`,
 //! `/metrics` and the other `GET` routes read no body and are not counted.
 //!
-//! When the last admitted body is given back, the allocator is asked to
-//! return free memory to the system ([`super::trim`]): after a burst the
-//! resident set falls back instead of staying at its peak.
+//! When the last admitted body is given back after the budget held at
+//! least [`TRIM_AFTER_BYTES`] at once, the allocator is asked to return
+//! free memory to the system ([`super::trim`]): after a burst the resident
+//! set falls back instead of staying at its peak. Steady load of small
+//! bodies never holds that much, so it never pays for a trim (the budget
+//! drains to empty thousands of times a second on two cores).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::problem::Problem;
 use super::routes;
-use super::state::AppState;
 
 /// Default byte budget: a quarter of the shipped pod's 256 MiB limit
 /// (bodies are parsed a few at a time, and the rest of the process stays
@@ -49,6 +48,11 @@ pub const DEFAULT_MAX_INFLIGHT_BYTES: usize = 64 * 1024 * 1024;
 /// Default request slots: far above what two cores decide at once, far
 /// below what the byte budget would let small requests pile up to.
 pub const DEFAULT_MAX_INFLIGHT_REQUESTS: usize = 512;
+
+/// The bytes held at once above which the drained budget trims memory:
+/// far above what small requests hold together (512 slots × ~1 KiB), far
+/// below a burst of large bodies worth giving back.
+pub const TRIM_AFTER_BYTES: usize = 8 * 1024 * 1024;
 
 /// The `type` of the 503 problem.
 pub const OVERLOADED: &str = "urn:cansend:problem:overloaded";
@@ -81,8 +85,10 @@ pub struct Admission {
     bytes: Arc<Semaphore>,
     requests: Arc<Semaphore>,
     max_bytes: u32,
-    /// Something was admitted since the last trim.
-    dirty: AtomicBool,
+    /// The most bytes held at once since the last trim.
+    peak: AtomicUsize,
+    /// Trims so far.
+    trims: AtomicUsize,
 }
 
 /// What an admitted request holds until its answer is ready.
@@ -97,9 +103,8 @@ impl Drop for Admitted<'_> {
     fn drop(&mut self) {
         // The permits are released after this body runs; "only this one
         // left" means the budget is about to be empty.
-        let a = self.admission;
-        let idle = a.bytes.available_permits() + self._bytes.num_permits() >= a.max_bytes as usize;
-        if idle && a.dirty.swap(false, Ordering::Relaxed) {
+        if self.admission.drains_after_burst(self._bytes.num_permits()) {
+            self.admission.trims.fetch_add(1, Ordering::Relaxed);
             super::trim::release_free_memory();
         }
     }
@@ -114,7 +119,8 @@ impl Admission {
             bytes: Arc::new(Semaphore::new(max_bytes as usize)),
             requests: Arc::new(Semaphore::new(max_requests)),
             max_bytes,
-            dirty: AtomicBool::new(false),
+            peak: AtomicUsize::new(0),
+            trims: AtomicUsize::new(0),
         }
     }
 
@@ -124,8 +130,15 @@ impl Admission {
         let slot = self.requests.clone().try_acquire_owned().map_err(|_| Reason::InflightRequests)?;
         let n = u32::try_from(bytes).unwrap_or(u32::MAX).min(self.max_bytes);
         let bytes = self.bytes.clone().try_acquire_many_owned(n).map_err(|_| Reason::InflightBytes)?;
-        self.dirty.store(true, Ordering::Relaxed);
+        self.peak.fetch_max(self.bytes_in_use(), Ordering::Relaxed);
         Ok(Admitted { admission: self, _bytes: bytes, _slot: slot })
+    }
+
+    /// Whether giving back `releasing` bytes empties a budget that held at
+    /// least [`TRIM_AFTER_BYTES`] at once since the last time this said yes.
+    fn drains_after_burst(&self, releasing: usize) -> bool {
+        let idle = self.bytes.available_permits() + releasing >= self.max_bytes as usize;
+        idle && self.peak.load(Ordering::Relaxed) >= TRIM_AFTER_BYTES && self.peak.swap(0, Ordering::Relaxed) >= TRIM_AFTER_BYTES
     }
 
     /// Bytes of the budget in use now.
@@ -134,44 +147,20 @@ impl Admission {
     }
 }
 
-/// The routes that read a body, and so are admitted.
-fn reads_body(route: Option<&str>) -> bool {
-    matches!(route, Some(routes::CAN_SEND | routes::BATCH | routes::SEND_OPTIONS | routes::VALIDATE | routes::PREVIEW))
-}
-
-/// Admit the request within the budgets, or answer `503` (see the module).
-pub async fn admit(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    if !reads_body(req.extensions().get::<MatchedPath>().map(MatchedPath::as_str)) {
-        return next.run(req).await;
-    }
-    let limit = app.limits().body_bytes;
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-    let charge = match declared {
-        // Refused by the body limit before a byte is read: nothing to hold.
-        Some(n) if n > limit as u64 => return next.run(req).await,
-        Some(n) => usize::try_from(n).unwrap_or(limit),
-        None => limit,
-    };
-    match app.admission().try_admit(charge) {
-        Ok(admitted) => {
-            let res = next.run(req).await;
-            drop(admitted);
-            res
-        }
-        Err(reason) => {
-            app.metrics().refused(reason);
-            drain(req.into_body(), limit, app.limits().timeout).await;
-            overloaded(reason)
-        }
-    }
+/// The routes (indexes of [`routes::ALL`]) that read a body, and so are admitted.
+pub fn reads_body(route: usize) -> bool {
+    matches!(
+        routes::ALL.get(route).copied(),
+        Some(routes::CAN_SEND | routes::BATCH | routes::SEND_OPTIONS | routes::VALIDATE | routes::PREVIEW)
+    )
 }
 
 /// Read and drop `body`, frame by frame: at most `limit` bytes, within `timeout`.
-async fn drain(mut body: Body, limit: usize, timeout: std::time::Duration) {
+pub async fn drain<B: hyper::body::Body + Unpin>(mut body: B, limit: usize, timeout: std::time::Duration) {
     let read = async {
         let mut seen = 0usize;
         while let Some(Ok(frame)) = body.frame().await {
-            seen = seen.saturating_add(frame.data_ref().map_or(0, |d| d.len()));
+            seen = seen.saturating_add(frame.data_ref().map_or(0, bytes::Buf::remaining));
             if seen > limit {
                 break;
             }
@@ -217,13 +206,34 @@ mod tests {
     }
 
     #[test]
+    fn only_a_drained_burst_trims() {
+        let a = Admission::new(64 << 20, 512);
+        // Steady small load: the budget drains to empty after every request.
+        for _ in 0..1000 {
+            let held: Vec<_> = (0..32).filter_map(|_| a.try_admit(700).ok()).collect();
+            assert_eq!(held.len(), 32);
+            drop(held);
+        }
+        assert_eq!(a.trims.load(Ordering::Relaxed), 0, "small bodies never trim");
+        // A burst of large bodies: no trim while some are still held, one when the last goes.
+        let mut burst: Vec<_> = (0..10).filter_map(|_| a.try_admit(1 << 20).ok()).collect();
+        assert_eq!(burst.len(), 10);
+        burst.truncate(1);
+        assert_eq!(a.trims.load(Ordering::Relaxed), 0, "one still held");
+        drop(burst);
+        assert_eq!(a.trims.load(Ordering::Relaxed), 1, "the drained burst trims");
+        drop(a.try_admit(700));
+        assert_eq!(a.trims.load(Ordering::Relaxed), 1, "once per burst");
+    }
+
+    #[test]
     fn only_body_routes_are_admitted() {
         for r in [routes::CAN_SEND, routes::BATCH, routes::SEND_OPTIONS, routes::VALIDATE, routes::PREVIEW] {
-            assert!(reads_body(Some(r)), "{r}");
+            assert!(reads_body(routes::index(Some(r))), "{r}");
         }
         for r in [routes::HEALTHZ, routes::READYZ, routes::METRICS, routes::EVENTS, routes::RULES] {
-            assert!(!reads_body(Some(r)), "{r}");
+            assert!(!reads_body(routes::index(Some(r))), "{r}");
         }
-        assert!(!reads_body(None));
+        assert!(!reads_body(routes::index(None)));
     }
 }

@@ -14,9 +14,9 @@
 //! Parsing and decoding are the request decoder's ([`crate::request::json`]),
 //! so `cansend eval` and embedders refuse exactly what the API refuses.
 //!
-//! The limit itself is enforced by `RequestBodyLimitLayer` (see
-//! [`super::layers`]): a declared `Content-Length` over it is refused before
-//! the handler runs; a streamed body is cut off while it is read here.
+//! A declared `Content-Length` over the limit is refused by the front
+//! before the handler runs ([`super::front`]); a streamed body is cut off
+//! here, while it is read.
 //!
 //! A body that arrives too slowly is a 408 after `Limits::timeout`. The
 //! timer is started only when the body is not already in: hyper usually
@@ -26,9 +26,11 @@
 //! microseconds and never wait, so the body is the only thing to time.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
-use axum::extract::{FromRequest, Request};
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
+use bytes::BytesMut;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use hyper::body::Body;
 use serde_json::Value as Json;
 use std::future::Future as _;
 use std::task::Poll;
@@ -45,8 +47,18 @@ pub async fn json(req: Request, limits: &Limits) -> Result<Json, Problem> {
 /// Check the content type and read the body: at most `limits.body_bytes`
 /// bytes, within `limits.timeout`.
 pub async fn bytes(req: Request, limits: &Limits) -> Result<Bytes, Problem> {
-    check_content_type(req.headers())?;
-    let mut read = std::pin::pin!(Bytes::from_request(req, &()));
+    let (parts, body) = req.into_parts();
+    read(&parts.headers, body, limits).await
+}
+
+/// [`bytes`] of a request's `headers` and `body`.
+pub async fn read<B>(headers: &HeaderMap, body: B, limits: &Limits) -> Result<Bytes, Problem>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    check_content_type(headers)?;
+    let mut read = std::pin::pin!(collect(Limited::new(body, limits.body_bytes)));
     // Already in (the common case): no timer.
     let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
     let result = match first {
@@ -56,10 +68,56 @@ pub async fn bytes(req: Request, limits: &Limits) -> Result<Bytes, Problem> {
             Err(_) => return Err(Problem::http(StatusCode::REQUEST_TIMEOUT, SLOW_BODY)),
         },
     };
-    result.map_err(|rejection| match rejection {
-        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => Problem::too_large(limits.body_bytes),
-        other => Problem::http(StatusCode::BAD_REQUEST, format!("the request body could not be read: {}", other.body_text())),
+    result.map_err(|e| {
+        if is_over_limit(&*e) {
+            Problem::too_large(limits.body_bytes)
+        } else {
+            Problem::http(StatusCode::BAD_REQUEST, format!("the request body could not be read: {e}"))
+        }
     })
+}
+
+/// The body's bytes: the one data frame itself when there is one (no
+/// copy), else the frames joined.
+async fn collect<B>(body: B) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.as_mut().frame().await {
+        let Ok(data) = frame.map_err(Into::into)?.into_data() else { continue };
+        match (&mut first, &mut joined) {
+            (None, None) => first = Some(data),
+            (Some(f), None) => {
+                let mut all = BytesMut::with_capacity(f.len() + data.len());
+                all.extend_from_slice(f);
+                all.extend_from_slice(&data);
+                first = None;
+                joined = Some(all);
+            }
+            (_, Some(all)) => all.extend_from_slice(&data),
+        }
+    }
+    Ok(match (first, joined) {
+        (_, Some(all)) => all.freeze(),
+        (Some(f), None) => f,
+        (None, None) => Bytes::new(),
+    })
+}
+
+/// Whether the error (or one it wraps) is the body limit's.
+fn is_over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if err.is::<LengthLimitError>() {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// The detail of a 408.

@@ -18,29 +18,24 @@
 //! `axum::serve` without axum's `http2` feature; callers behind a load
 //! balancer or a service mesh reach it that way.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt as _;
 
-/// Serve `router` on `listener` until `shutdown` completes, then finish
+use super::front::{Front, Fronts};
+
+/// Serve `fronts` on `listener` until `shutdown` completes, then finish
 /// what is in flight and return. `header_timeout` is the longest a client
 /// may take to send a request's head (line and headers), on a new
 /// connection or between the requests of a kept-alive one.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    fronts: Fronts,
     header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -65,11 +60,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(move |req: axum::http::Request<Incoming>| {
-            let mut req = req.map(Body::new);
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        });
+        let service = fronts.front(peer);
         let stop = stop_tx.subscribe();
         let done = done_rx.clone();
         tokio::spawn(connection(stream, peer, service, header_timeout, stop, done));
@@ -96,20 +87,17 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset)
 }
 
-async fn connection<S>(
+async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    service: S,
+    service: Front,
     header_timeout: Duration,
     mut stop: watch::Receiver<()>,
     done: watch::Receiver<()>,
-) where
-    S: tower::Service<axum::http::Request<Incoming>, Response = axum::response::Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
+) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
-    let mut conn = pin!(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+    let mut conn = pin!(http.serve_connection(TokioIo::new(stream), service));
     let mut stopping = false;
     loop {
         tokio::select! {

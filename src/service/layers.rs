@@ -1,85 +1,45 @@
-//! Middleware around every route.
-//!
-//! Outermost first:
-//! 1. request id — `x-request-id` kept from the caller or generated (a
-//!    UUID), put in the log span and echoed in the answer;
-//! 2. access log (`tracing`), one span per request;
-//! 3. [`problem_json`] — any error answer that middleware or the router
-//!    produced with a plain body (405, 413, 408, a caught panic's 500) is
-//!    rewritten as an RFC 9457 problem, its headers kept;
-//! 4. [`track`] — request count and latency by route template and status;
-//! 5. [`query_guard`] — a query parameter the route does not take is a 400
-//!    naming it, on every route (a typo must never be ignored);
-//! 6. [`super::admission::admit`] — the in-flight byte budget and request
-//!    slots of the routes that read a body (`503` when full);
-//! 7. panic guard (a 500, never a dropped connection), body limit.
-//!
-//! The timeout of slow bodies is where the body is read
-//! ([`super::body::bytes`]), not a layer: a layer would start a timer for
-//! every request, and few requests need one.
-
-use std::net::SocketAddr;
-use std::time::Instant;
+//! The steps of the front ([`super::front`]) that are more than a line:
+//! request ids, the query guard, and the problem+json rewriting of plain
+//! error answers.
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 
 use super::problem::{PROBLEM_JSON, Problem, truncate};
-use super::state::AppState;
 
 /// The header that carries the request id.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// The log span of one request: id, method, path and peer.
-pub fn span<B>(req: &axum::http::Request<B>) -> tracing::Span {
-    // With the access log off (RUST_LOG=warn), do not even format the peer.
-    if !tracing::level_enabled!(tracing::Level::INFO) {
-        return tracing::Span::none();
-    }
-    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string()).unwrap_or_default();
-    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), peer = %peer)
-}
+/// [`REQUEST_ID`] as a header name (not parsed again on every use).
+pub const REQUEST_ID_NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(REQUEST_ID);
 
-/// Count the request by route template, method and status, and time it.
-pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let route = super::routes::index(req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
-    let method = method_index(req.method());
-    let start = Instant::now();
-    let res = next.run(req).await;
-    app.metrics().request(route, method, res.status().as_u16(), start.elapsed());
-    res
-}
-
-/// Refuse a query parameter the matched route does not take (see
-/// [`super::routes::params`]): `400`, naming it, pointed at as
-/// `/query/NAME`. The values of the parameters a route takes are the
-/// handler's to check.
-pub async fn query_guard(req: Request, next: Next) -> Response {
-    if let (Some(q), Some(route)) = (req.uri().query(), req.extensions().get::<MatchedPath>()) {
-        let takes = super::routes::params(route.as_str());
-        let keys: Vec<(String, String)> = serde_urlencoded::from_str(q).unwrap_or_default();
-        let unknown: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).filter(|k| !takes.contains(k)).collect();
-        if !unknown.is_empty() {
-            let takes_text = match takes {
-                [] => "this route takes no query parameter".to_owned(),
-                some => format!("this route takes {}", some.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
-            };
-            let errors = unknown
-                .iter()
-                .map(|k| crate::request::FieldError {
-                    pointer: crate::text::pointer::join("/query", truncate(k, 64)),
-                    message: format!("unknown query parameter `{}`; {takes_text}", truncate(k, 64)),
-                })
-                .collect::<Vec<_>>();
-            let detail = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-            return Problem { errors, ..Problem::bad_query(detail) }.into_response();
-        }
+/// The `400` of a query parameter the route (an index of
+/// [`super::routes::ALL`]) does not take (see [`super::routes::params`]),
+/// naming it, pointed at as `/query/NAME`; `None` when every parameter is
+/// one the route takes, or no route matched (that is a 404). The values of
+/// those the route takes are the handler's to check.
+pub fn query_problem(route: usize, query: &str) -> Option<Problem> {
+    let takes = super::routes::params(super::routes::ALL.get(route)?);
+    let keys: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let unknown: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).filter(|k| !takes.contains(k)).collect();
+    if unknown.is_empty() {
+        return None;
     }
-    next.run(req).await
+    let takes_text = match takes {
+        [] => "this route takes no query parameter".to_owned(),
+        some => format!("this route takes {}", some.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
+    };
+    let errors = unknown
+        .iter()
+        .map(|k| crate::request::FieldError {
+            pointer: crate::text::pointer::join("/query", truncate(k, 64)),
+            message: format!("unknown query parameter `{}`; {takes_text}", truncate(k, 64)),
+        })
+        .collect::<Vec<_>>();
+    let detail = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+    Some(Problem { errors, ..Problem::bad_query(detail) })
 }
 
 /// Request ids for requests that come without one: UUID-shaped (version 4
@@ -123,6 +83,33 @@ impl RequestIds {
     }
 }
 
+impl RequestIds {
+    /// A fresh id as a header value. The ids are cut from a block of
+    /// [`IDS_PER_BLOCK`] written one after the other (one allocation per
+    /// block, shared by the ids cut from it, not one per request).
+    pub fn next_header(&self) -> axum::http::HeaderValue {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.id(n);
+        let bytes = BLOCK.with_borrow_mut(|block| {
+            if block.capacity() - block.len() < id.len() {
+                *block = BytesMut::with_capacity(id.len() * IDS_PER_BLOCK);
+            }
+            block.extend_from_slice(&id);
+            block.split().freeze()
+        });
+        // Always valid (hex digits and dashes); the fallback never runs.
+        axum::http::HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| axum::http::HeaderValue::from_static("-"))
+    }
+}
+
+/// Ids cut from one allocation.
+pub const IDS_PER_BLOCK: usize = 256;
+
+thread_local! {
+    /// This worker thread's block of ids.
+    static BLOCK: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
 impl Default for RequestIds {
     fn default() -> Self {
         Self::new()
@@ -137,15 +124,8 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-impl tower_http::request_id::MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<tower_http::request_id::RequestId> {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        axum::http::HeaderValue::from_bytes(&self.id(n)).ok().map(tower_http::request_id::RequestId::new)
-    }
-}
-
 /// The index of the method's label in [`super::metrics::METHODS`].
-fn method_index(m: &Method) -> usize {
+pub fn method_index(m: &Method) -> usize {
     match *m {
         Method::GET => 0,
         Method::POST => 1,
@@ -159,7 +139,7 @@ fn method_index(m: &Method) -> usize {
 }
 
 /// Rewrite an error answer without a problem body into a problem.
-pub async fn problem_json(State(body_limit): State<usize>, res: Response) -> Response {
+pub async fn problem_json(body_limit: usize, res: Response) -> Response {
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) || is_problem(&res) {
         return res;

@@ -1,8 +1,9 @@
 //! `cansend serve`: HTTP API v1 over the library.
 //!
 //! ```text
-//! socket ─▶ layers (request id, log, problem+json, metrics, admission, panic guard, body limit)
-//!        ─▶ route ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
+//! socket ─▶ front (request id, route, query guard, admission, body limit,
+//!                 panic guard, problem+json, metrics, access log)
+//!        ─▶ api::* handler ─▶ AppState::snapshot() (one revision)
 //!                                    ─▶ Engine::decide (bind ─▶ engine ─▶ render)
 //! ```
 //!
@@ -10,7 +11,8 @@
 //! deadlines, graceful shutdown), [`admission`] (the in-flight budgets:
 //! 503 when full), [`trim`] (free memory back after a burst), [`state`] (the live rule
 //! set — see [`crate::reload`] — metrics and limits), [`body`] (JSON in, with exact statuses), [`problem`] (RFC 9457
-//! errors), [`layers`] (middleware), [`metrics`], [`decision_log`] (one JSON
+//! errors), [`front`] (what every request goes through, in one service),
+//! [`layers`] (its longer steps), [`access_log`], [`metrics`], [`decision_log`] (one JSON
 //! line per decision, written off the request path), [`api`] (handlers),
 //! [`openapi`] (generated document), [`console`] (the pages built into the
 //! binary), [`run`] (process: logs, signals, graceful shutdown).
@@ -18,6 +20,7 @@
 //! Tests and embedders start the real server with [`serve`] on any
 //! listener, e.g. `127.0.0.1:0`.
 
+pub mod access_log;
 pub mod admin;
 pub mod admission;
 pub mod api;
@@ -26,6 +29,7 @@ pub mod config;
 pub mod conn;
 pub mod console;
 pub mod decision_log;
+pub mod front;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
@@ -38,13 +42,7 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::routing::{get, post};
-use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use config::ServeArgs;
 pub use run::run;
@@ -129,16 +127,54 @@ pub mod routes {
     pub fn index(matched: Option<&str>) -> usize {
         matched.and_then(|m| ALL.iter().position(|r| *r == m)).unwrap_or(ALL.len())
     }
+
+    /// The index in [`ALL`] of the template that `path` matches (as the
+    /// router matches it: a parameter is one segment — which may be empty
+    /// only before another segment —, the console's catch-all at least
+    /// one character); `ALL.len()` if none.
+    pub fn classify(path: &str) -> usize {
+        let template = match path {
+            "/" => Some(CONSOLE_INDEX),
+            "/v1/can-send" => Some(CAN_SEND),
+            "/v1/can-send/batch" => Some(BATCH),
+            "/v1/send-options" => Some(SEND_OPTIONS),
+            "/v1/rules" => Some(RULES),
+            "/v1/rules/reload" => Some(RELOAD),
+            "/v1/rules/reloads" => Some(RELOADS),
+            "/v1/rules/validate" => Some(VALIDATE),
+            "/v1/rules/events" => Some(EVENTS),
+            "/healthz" => Some(HEALTHZ),
+            "/readyz" => Some(READYZ),
+            "/metrics" => Some(METRICS),
+            "/openapi.json" => Some(OPENAPI),
+            _ => {
+                let segment = |s: &str| !s.is_empty() && !s.contains('/');
+                if let Some(rest) = path.strip_prefix("/v1/tenants/") {
+                    match rest.split_once('/') {
+                        None if segment(rest) => Some(TENANT),
+                        Some((tenant, "preview")) if !tenant.contains('/') => Some(PREVIEW),
+                        _ => None,
+                    }
+                } else if let Some(id) = path.strip_prefix("/v1/decisions/") {
+                    segment(id).then_some(DECISION)
+                } else if let Some(file) = path.strip_prefix("/console/") {
+                    (!file.is_empty()).then_some(CONSOLE_FILE)
+                } else {
+                    None
+                }
+            }
+        };
+        index(template)
+    }
 }
 
-/// Every route of API v1, with its middleware, over `app`.
-///
-/// Each `.layer` wraps everything above it, so the last is outermost: the
-/// order is the one described in [`layers`]. A new route is one more
-/// `.route` line (and one more path in [`openapi::ApiDoc`]); it gets every
-/// layer.
+/// Every route of API v1 over `app`. The front ([`front`]) puts every
+/// request through its steps first, and dispatches `POST /v1/can-send`
+/// and `POST /v1/can-send/batch` itself; their routes are here too, so
+/// that other methods get the router's 405 with `Allow`. A new route is
+/// one more `.route` line, one more template in [`routes`] (and its
+/// [`routes::classify`] arm) and one more path in [`openapi::ApiDoc`].
 pub fn router(app: AppState) -> Router {
-    let limits = app.limits();
     Router::new()
         .route(routes::CAN_SEND, post(decide::can_send))
         .route(routes::BATCH, post(decide::batch))
@@ -158,23 +194,8 @@ pub fn router(app: AppState) -> Router {
         .route(routes::CONSOLE_INDEX, get(console::index))
         .route(routes::CONSOLE_FILE, get(console::file))
         .fallback(layers::not_found)
-        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+        // Bodies are read within the limit by `body`; axum adds none of its own.
         .layer(DefaultBodyLimit::disable())
-        .layer(CatchPanicLayer::new())
-        .layer(from_fn_with_state(app.clone(), admission::admit))
-        .layer(axum::middleware::from_fn(layers::query_guard))
-        .layer(from_fn_with_state(app.clone(), layers::track))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(layers::RequestIds::new()))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(layers::span)
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(map_response_with_state(limits.body_bytes, layers::problem_json)),
-        )
         .with_state(app)
 }
 
@@ -193,5 +214,6 @@ pub async fn serve(
         stopping.begin_shutdown();
     };
     let header_timeout = app.limits().timeout;
-    conn::serve(listener, router(app), header_timeout, shutdown).await
+    let fronts = front::Fronts::new(app.clone(), router(app));
+    conn::serve(listener, fronts, header_timeout, shutdown).await
 }

@@ -94,6 +94,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
         tracing::info!(%addr, %revision, rules = %source, replay_capacity = args.replay_capacity, "serving");
         tokio::spawn(on_sighup(live, decision_log.clone()));
         let served = super::serve(listener, state, shutdown_signal()).await;
+        // The access lines of the last requests, before "stopped".
+        super::access_log::flush();
         if let Some(log) = &decision_log {
             // Whatever was decided is written before the process ends.
             let log = log.clone();

@@ -83,6 +83,8 @@ struct Shared {
     validating: Arc<tokio::sync::Semaphore>,
     /// The in-flight budgets of the routes that read a body.
     admission: Admission,
+    /// The `x-cansend-revision` value of the revision served last.
+    revision_header: arc_swap::ArcSwapOption<(Arc<str>, axum::http::HeaderValue)>,
 }
 
 /// Who may call the admin endpoints (`POST /v1/rules/reload`,
@@ -123,7 +125,8 @@ impl AppState {
         let (stopping, _) = tokio::sync::watch::channel(false);
         let validating = Arc::new(tokio::sync::Semaphore::new(1));
         let admission = Admission::new(limits.inflight_bytes, limits.inflight_requests);
-        Self { inner: Arc::new(Shared { live, limits, metrics, admin, ops, stopping, validating, admission }) }
+        let revision_header = arc_swap::ArcSwapOption::empty();
+        Self { inner: Arc::new(Shared { live, limits, metrics, admin, ops, stopping, validating, admission, revision_header }) }
     }
 
     /// The fleet's operations: decision log, expected revision, mask.
@@ -160,6 +163,12 @@ impl AppState {
         self.inner.live.current()
     }
 
+    /// The snapshot serving, borrowed for one request's synchronous work
+    /// (see [`Live::current_guard`]).
+    pub fn snapshot_guard(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.inner.live.current_guard()
+    }
+
     /// The live rule set (source, last reload error, reload history).
     pub fn live(&self) -> &Arc<Live> {
         &self.inner.live
@@ -178,6 +187,17 @@ impl AppState {
     /// The service's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// `revision` as a header value, made once per revision (a clone of
+    /// it is a reference count, not a copy).
+    pub fn revision_header(&self, revision: &Arc<str>) -> Option<axum::http::HeaderValue> {
+        if let Some(cached) = self.inner.revision_header.load().as_ref().filter(|c| Arc::ptr_eq(&c.0, revision)) {
+            return Some(cached.1.clone());
+        }
+        let value = axum::http::HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(revision.as_bytes())).ok()?;
+        self.inner.revision_header.store(Some(Arc::new((revision.clone(), value.clone()))));
+        Some(value)
     }
 }
 

@@ -4,8 +4,8 @@
 //! freed pages of a busy heap for reuse; after a burst of large bodies
 //! that left the resident set near its peak (see BENCHMARKS.md, "Bursts").
 //! [`release_free_memory`] asks it to purge what is free now; it is called
-//! when the in-flight budget drains ([`super::admission`]), so once per
-//! burst, never per request in steady load.
+//! when the in-flight budget drains after holding a burst's worth of bytes
+//! ([`super::admission`]), so once per burst, never in steady load.
 //!
 //! In a process that allocates otherwise (tests, embedders), mimalloc's
 //! own heap is empty and the call does nothing of note.

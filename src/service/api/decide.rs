@@ -18,10 +18,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use hyper::body::Body;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -110,7 +113,12 @@ pub struct BatchBody<'e> {
     pub revision: &'e str,
 }
 
-fn explain(query: Result<Query<DecideQuery>, QueryRejection>) -> Result<bool, Problem> {
+/// `?explain` of the request's query (none: `false`).
+fn explain(uri: &axum::http::Uri) -> Result<bool, Problem> {
+    if uri.query().is_none() {
+        return Ok(false);
+    }
+    let query: Result<Query<DecideQuery>, QueryRejection> = Query::try_from_uri(uri);
     query.map(|Query(q)| q.explain).map_err(|e| Problem::bad_query(e.body_text()))
 }
 
@@ -129,9 +137,9 @@ fn item<'e>(app: &AppState, i: usize, result: Result<Answer<'e>, RequestError>) 
 /// The header that carries the revision that decided.
 pub const REVISION_HEADER: &str = "x-cansend-revision";
 
-/// The `x-request-id` the request got (set by the request-id layer).
-fn request_id(req: &Request) -> Box<str> {
-    req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().into()
+/// The `x-request-id` the request got (set by the front).
+fn request_id(headers: &HeaderMap) -> Box<str> {
+    headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().into()
 }
 
 /// What is kept of one decision once it is answered: the request in the
@@ -168,8 +176,8 @@ impl Keep<'_> {
 }
 
 /// `res` with the revision that decided.
-fn with_revision(mut res: Response, revision: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(revision) {
+fn with_revision(app: &AppState, mut res: Response, engine: &Engine) -> Response {
+    if let Some(v) = app.revision_header(engine.revision_arc()) {
         res.headers_mut().insert(REVISION_HEADER, v);
     }
     res
@@ -198,24 +206,29 @@ struct FastBatch {
         (status = 503, description = "The in-flight budget is full (`Retry-After: 1`; `reason`: `inflight_bytes` or `inflight_requests`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn can_send(
-    State(app): State<AppState>,
-    query: Result<Query<DecideQuery>, QueryRejection>,
-    req: Request,
-) -> Result<Response, Problem> {
+pub async fn can_send(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
+    let (parts, body) = req.into_parts();
+    can_send_parts(&app, &parts, body).await
+}
+
+/// [`can_send`] of a request's head and body (the front calls it directly).
+pub async fn can_send_parts<B>(app: &AppState, parts: &Parts, body: B) -> Result<Response, Problem>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let start = Instant::now();
-    let explain = explain(query)?;
-    let id = request_id(&req);
-    let bytes = body::bytes(req, &app.limits()).await?;
+    let explain = explain(&parts.uri)?;
+    let bytes = body::read(&parts.headers, body, &app.limits()).await?;
     let r = CanSendRequest::from_slice(&bytes)?;
-    let snap = app.snapshot();
+    let snap = app.snapshot_guard();
     let engine = &snap.engine;
     let now = crate::now_ms();
     let answer = engine.decide_with(&r, now, explain)?;
     app.metrics().decision(answer.allowed);
-    let res = with_revision(json(StatusCode::OK, &answer), engine.revision());
-    let keep = Keep { app: &app, engine, revision: engine.revision_shared(), now, start };
-    keep.decided(r, &answer, id, bytes.len());
+    let res = with_revision(app, json(StatusCode::OK, &answer), engine);
+    let keep = Keep { app, engine, revision: engine.revision_shared(), now, start };
+    keep.decided(r, &answer, request_id(&parts.headers), bytes.len());
     Ok(res)
 }
 
@@ -235,15 +248,21 @@ pub async fn can_send(
         (status = 503, description = "The in-flight budget is full (`Retry-After: 1`; `reason`: `inflight_bytes` or `inflight_requests`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn batch(
-    State(app): State<AppState>,
-    query: Result<Query<DecideQuery>, QueryRejection>,
-    req: Request,
-) -> Result<Response, Problem> {
+pub async fn batch(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
+    let (parts, body) = req.into_parts();
+    batch_parts(&app, &parts, body).await
+}
+
+/// [`batch`] of a request's head and body (the front calls it directly).
+pub async fn batch_parts<B>(app: &AppState, parts: &Parts, body: B) -> Result<Response, Problem>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let start = Instant::now();
-    let explain = explain(query)?;
-    let id = request_id(&req);
-    let bytes = body::bytes(req, &app.limits()).await?;
+    let explain = explain(&parts.uri)?;
+    let id = request_id(&parts.headers);
+    let bytes = body::read(&parts.headers, body, &app.limits()).await?;
     let too_many = |n: usize| {
         Problem::invalid(vec![FieldError {
             pointer: "/requests".into(),
@@ -253,9 +272,9 @@ pub async fn batch(
     let snap = app.snapshot();
     let engine: &Engine = &snap.engine;
     let now = crate::now_ms();
-    let keep = Keep { app: &app, engine, revision: engine.revision_shared(), now, start };
+    let keep = Keep { app, engine, revision: engine.revision_shared(), now, start };
     let item_id = |i: usize| -> Box<str> { format!("{id}:{i}").into() };
-    let answer = |i: usize, result| item(&app, i, result);
+    let answer = |i: usize, result| item(app, i, result);
     // Fast path when every item has the right shape; else item by item.
     let decisions: Vec<BatchItem> = match request::json::decode_fast::<FastBatch>(&bytes) {
         Some(batch) if batch.requests.len() > MAX_BATCH => return Err(too_many(batch.requests.len())),
@@ -299,5 +318,5 @@ pub async fn batch(
             decisions
         }
     };
-    Ok(with_revision(json(StatusCode::OK, &BatchBody { decisions, revision: engine.revision() }), engine.revision()))
+    Ok(with_revision(app, json(StatusCode::OK, &BatchBody { decisions, revision: engine.revision() }), engine))
 }

@@ -7,6 +7,8 @@
 //!   so the usual dashboards work;
 //! - `cansend_decision_log_{written,dropped,sampled_out}_total`: the
 //!   decision log's lines written, and those not written (never silently);
+//! - `cansend_access_log_dropped_total`: access-log lines dropped because
+//!   stderr did not keep up (see [`crate::service::access_log`]);
 //! - `cansend_rules_warnings`: warnings about the serving rules (the load's,
 //!   and overrides expired or expiring within `--warn-expiry` days);
 //! - `cansend_override_expiry_seconds{tenant,setting}`: seconds until each
@@ -73,6 +75,15 @@ impl Collector for FleetCollector {
                 c.encode(m)?;
             }
         }
+
+        let dropped = ConstCounter::new(crate::service::access_log::dropped());
+        let m = encoder.encode_descriptor(
+            "access_log_dropped",
+            "Access-log lines dropped because stderr did not keep up",
+            None,
+            dropped.metric_type(),
+        )?;
+        dropped.encode(m)?;
 
         let warnings = ConstGauge::new(i64::try_from(self.live.warnings().len()).unwrap_or(i64::MAX));
         let m = encoder.encode_descriptor(
