@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# HTTP load on loopback: `cansend serve` single decisions
-# (also with the replay ring off: `--replay-capacity 0`, target
-# can-send-noreplay), batches of 100, its /healthz, and the HTTP floor
+# HTTP load on loopback: `cansend serve` single decisions (as shipped: the
+# replay ring on, the access log at its default level, written to
+# target/load/access.log), batches of 100, its /healthz, and the HTTP floor
 # (examples/http_floor.rs),
 # in alternation — every round runs each target once, so drift on a shared
 # machine hits all of them alike. Prints a markdown table of medians over
@@ -23,7 +23,6 @@ OUT=${OUT:-target/load}
 CANSEND_ADDR=127.0.0.1:18080
 FLOOR_ADDR=127.0.0.1:18090
 BASELINE_ADDR=127.0.0.1:18081
-NOREPLAY_ADDR=127.0.0.1:18082
 BASELINE=${BASELINE:-}
 
 if ! command -v wrk >/dev/null; then
@@ -38,16 +37,14 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-# Access logs off (warn): the floor logs nothing either.
-RUST_LOG=warn target/release/cansend serve --rules rules --listen "$CANSEND_ADDR" --no-watch &
-pids+=($!)
-RUST_LOG=warn target/release/cansend serve --rules rules --listen "$NOREPLAY_ADDR" --no-watch --replay-capacity 0 &
+# Every default kept, the access log included (the floor logs nothing).
+env -u RUST_LOG target/release/cansend serve --rules rules --listen "$CANSEND_ADDR" --no-watch 2>"$OUT/access.log" &
 pids+=($!)
 target/release/examples/http_floor "$FLOOR_ADDR" 2>/dev/null &
 pids+=($!)
-urls=("http://$CANSEND_ADDR/healthz" "http://$FLOOR_ADDR/healthz" "http://$NOREPLAY_ADDR/healthz")
+urls=("http://$CANSEND_ADDR/healthz" "http://$FLOOR_ADDR/healthz")
 if [ -n "$BASELINE" ]; then
-  RUST_LOG=warn "$BASELINE" serve --rules rules --listen "$BASELINE_ADDR" --no-watch &
+  env -u RUST_LOG "$BASELINE" serve --rules rules --listen "$BASELINE_ADDR" --no-watch 2>"$OUT/baseline-access.log" &
   pids+=($!)
   urls+=("http://$BASELINE_ADDR/healthz")
 fi
@@ -69,7 +66,6 @@ check "http://$FLOOR_ADDR/v1/can-send" scripts/load/single.json
 targets=(
   "floor|http://$FLOOR_ADDR/v1/can-send|scripts/load/single.json|1"
   "can-send|http://$CANSEND_ADDR/v1/can-send|scripts/load/single.json|1"
-  "can-send-noreplay|http://$NOREPLAY_ADDR/v1/can-send|scripts/load/single.json|1"
   "healthz|http://$CANSEND_ADDR/healthz||0"
   "batch100|http://$CANSEND_ADDR/v1/can-send/batch|scripts/load/batch100.json|100"
 )
@@ -115,8 +111,8 @@ for (c, t), v in sorted(by.items()):
 print()
 for c in sorted({c for c, _ in med}):
     g = lambda t: med.get((c, t), (float("nan"), 0))[0]
-    print(f"- {c} connections: can-send / floor = {g('can-send') / g('floor'):.2f} "
-          f"(replay off: {g('can-send-noreplay') / g('floor'):.2f}); floor / healthz = {g('floor') / g('healthz'):.2f}; "
+    print(f"- {c} connections: can-send / floor = {g('can-send') / g('floor'):.2f}; "
+          f"floor / healthz = {g('floor') / g('healthz'):.2f}; "
           f"batch-of-100 decisions/s ÷ single decisions/s = {g('batch100') * 100 / g('can-send'):.1f}")
     if (c, "base-can-send") in med:
         print(f"  - against the baseline build: can-send {g('can-send') / g('base-can-send'):.3f}, "

@@ -119,7 +119,11 @@ pub const RULE_FORMAT: &str = "1";
 /// Milliseconds since the Unix epoch, now. The one clock of the library,
 /// used by the shell (CLI, server) — never by the engine.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    // Not chrono's `Utc::now()`: it works out the calendar date, on every request.
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+    }
 }
 
 /// The default rule files built into the binary (the repository's

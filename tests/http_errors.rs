@@ -351,3 +351,48 @@ async fn a_request_head_that_never_ends_is_cut_off() {
     assert!(!String::from_utf8_lossy(&out).contains("allowed"), "{}", String::from_utf8_lossy(&out));
     assert_eq!(s.post("/v1/can-send", &base()).await.status, 200, "the server serves others");
 }
+
+#[tokio::test]
+async fn a_kept_alive_connection_gets_the_timeout_for_each_next_head() {
+    // One answer, then half of the next head, then nothing: closed after
+    // the timeout, like a new connection. A connection that keeps sending
+    // requests within the timeout stays open for as long as it does.
+    let limits = cansend::service::Limits { timeout: Duration::from_millis(400), ..Default::default() };
+    let s = Server::start_with(cansend::reload::RuleSource::Dir(http_common::rules_dir()), limits).await;
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.expect("connect");
+    let mut out = vec![0u8; 8192];
+    for _ in 0..6 {
+        sock.write_all(b"GET /healthz HTTP/1.1\r\nhost: test\r\n\r\n").await.expect("a request");
+        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut out)).await.expect("an answer").expect("read");
+        assert!(String::from_utf8_lossy(&out[..n]).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&out[..n]));
+        // 6 × 150 ms: longer than the timeout in all, never between two heads.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    sock.write_all(b"GET /healthz HTTP/1.1\r\nhost:").await.expect("half a head");
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), sock.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection is still open after 5 s");
+    assert!(started.elapsed() >= Duration::from_millis(250), "closed after {:?}, before its timeout", started.elapsed());
+    assert!(rest.is_empty() || !String::from_utf8_lossy(&rest).contains("200 OK"), "{}", String::from_utf8_lossy(&rest));
+}
+
+#[tokio::test]
+async fn an_event_stream_outlives_the_head_timeout() {
+    // The stream is one answer that does not end: its connection is busy,
+    // not waiting for a head, however long it lasts.
+    let limits = cansend::service::Limits { timeout: Duration::from_millis(300), ..Default::default() };
+    let s = Server::start_with(cansend::reload::RuleSource::Dir(http_common::rules_dir()), limits).await;
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.expect("connect");
+    sock.write_all(b"GET /v1/rules/events HTTP/1.1\r\nhost: test\r\naccept: text/event-stream\r\n\r\n").await.expect("a request");
+    let mut out = vec![0u8; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut out)).await.expect("an answer").expect("read");
+    assert!(String::from_utf8_lossy(&out[..n]).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&out[..n]));
+    // Three timeouts later the stream is still open: a read waits (no EOF).
+    let read = tokio::time::timeout(Duration::from_millis(1000), sock.read(&mut out)).await;
+    match read {
+        Err(_) => {}                                          // still open, nothing sent: as expected
+        Ok(Ok(n)) => assert!(n > 0, "the stream was closed"), // an event or a keep-alive comment
+        Ok(Err(e)) => panic!("the stream failed: {e}"),
+    }
+}

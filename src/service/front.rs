@@ -46,7 +46,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use tower::ServiceExt as _;
 
 use super::api::decide;
@@ -75,6 +75,8 @@ struct Conn {
     peer: SocketAddr,
     /// The peer as the access log writes it.
     peer_text: Box<str>,
+    /// Whether the connection is waiting for a head, since when.
+    clock: super::conn::HeadClock,
 }
 
 /// Builds the [`Front`] of each new connection.
@@ -91,7 +93,8 @@ impl Fronts {
 
     /// The front of a connection from `peer`.
     pub fn front(&self, peer: SocketAddr) -> Front {
-        Front { conn: Arc::new(Conn { shared: self.shared.clone(), peer, peer_text: peer.to_string().into() }) }
+        let clock = super::conn::HeadClock::new(Instant::now());
+        Front { conn: Arc::new(Conn { shared: self.shared.clone(), peer, peer_text: peer.to_string().into(), clock }) }
     }
 }
 
@@ -104,12 +107,18 @@ impl hyper::service::Service<Request<Incoming>> for Front {
     type Future = Answer;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
+        self.conn.clock.busy();
         let front = self.clone();
         Box::pin(async move { Ok(front.answer(req).await) })
     }
 }
 
 impl Front {
+    /// The connection's head clock (see [`super::conn`]).
+    pub fn head_clock(&self) -> &super::conn::HeadClock {
+        &self.conn.clock
+    }
+
     async fn answer(self, req: Request<Incoming>) -> Response {
         let start = Instant::now();
         let (mut parts, body) = req.into_parts();
@@ -158,8 +167,14 @@ impl Front {
         };
         let status = res.status();
         let mut res = if status.is_client_error() || status.is_server_error() { problem_json(limits.body_bytes, res).await } else { res };
-        let latency = start.elapsed();
+        let end = Instant::now();
+        let latency = end.saturating_duration_since(start);
         app.metrics().request(route, method, status.as_u16(), latency);
+        // A streamed answer (the event stream) keeps the connection busy
+        // until it ends; any other is complete here.
+        if res.body().size_hint().exact().is_some() {
+            self.conn.clock.waiting(end);
+        }
         if !res.headers().contains_key(REQUEST_ID_NAME) {
             res.headers_mut().insert(REQUEST_ID_NAME, id.clone());
         }
