@@ -32,8 +32,8 @@ pub const MAX_PENDING_BYTES: usize = 4 * 1024 * 1024;
 /// The target that switches the access log on and off.
 pub const TARGET: &str = "cansend::access";
 
-/// Longest path written (a path is at most a few dozen bytes in the API).
-const MAX_PATH: usize = 200;
+/// Longest request id or path written (a path of the API is a few dozen bytes).
+const MAX_FIELD: usize = 200;
 
 /// One request's line.
 #[derive(Debug, Clone, Copy)]
@@ -130,14 +130,14 @@ fn format(out: &mut Vec<u8>, now: std::time::SystemTime, line: &Line<'_>) {
     let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     timestamp(out, since);
     out.extend_from_slice(b"  INFO cansend::access: request_id=");
-    let id = line.request_id.get(..line.request_id.len().min(MAX_PATH)).unwrap_or_default();
+    let id = line.request_id.get(..line.request_id.len().min(MAX_FIELD)).unwrap_or_default();
     // Header values may hold bytes that are not text: written as `?`.
     out.extend(id.iter().map(|b| if b.is_ascii_graphic() { *b } else { b'?' }));
     out.extend_from_slice(b" method=");
     out.extend_from_slice(line.method.as_bytes());
     out.extend_from_slice(b" path=");
     let path = line.path.as_bytes();
-    out.extend(path.iter().take(MAX_PATH).map(|b| if b.is_ascii_graphic() { *b } else { b'?' }));
+    out.extend(path.iter().take(MAX_FIELD).map(|b| if b.is_ascii_graphic() { *b } else { b'?' }));
     out.extend_from_slice(b" status=");
     out.extend_from_slice(itoa::Buffer::new().format(line.status).as_bytes());
     out.extend_from_slice(b" latency_us=");
@@ -169,10 +169,10 @@ fn timestamp(out: &mut Vec<u8>, since_epoch: Duration) {
     out.push(b':');
     two(out, rem % 60);
     out.push(b'.');
-    let micros = since_epoch.subsec_micros();
-    let digits = itoa::Buffer::new().format(micros).len();
-    out.extend(std::iter::repeat_n(b'0', 6usize.saturating_sub(digits)));
-    out.extend_from_slice(itoa::Buffer::new().format(micros).as_bytes());
+    let mut micros = itoa::Buffer::new();
+    let micros = micros.format(since_epoch.subsec_micros());
+    out.extend(std::iter::repeat_n(b'0', 6usize.saturating_sub(micros.len())));
+    out.extend_from_slice(micros.as_bytes());
     out.push(b'Z');
 }
 

@@ -28,7 +28,6 @@
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
-use bytes::BytesMut;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Body;
 use serde_json::Value as Json;
@@ -58,7 +57,8 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     check_content_type(headers)?;
-    let mut read = std::pin::pin!(collect(Limited::new(body, limits.body_bytes)));
+    // One data frame is handed on as it is (no copy); several are joined.
+    let mut read = std::pin::pin!(async { Limited::new(body, limits.body_bytes).collect().await.map(http_body_util::Collected::to_bytes) });
     // Already in (the common case): no timer.
     let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
     let result = match first {
@@ -69,55 +69,12 @@ where
         },
     };
     result.map_err(|e| {
-        if is_over_limit(&*e) {
+        if e.is::<LengthLimitError>() {
             Problem::too_large(limits.body_bytes)
         } else {
             Problem::http(StatusCode::BAD_REQUEST, format!("the request body could not be read: {e}"))
         }
     })
-}
-
-/// The body's bytes: the one data frame itself when there is one (no
-/// copy), else the frames joined.
-async fn collect<B>(body: B) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let mut body = std::pin::pin!(body);
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<BytesMut> = None;
-    while let Some(frame) = body.as_mut().frame().await {
-        let Ok(data) = frame.map_err(Into::into)?.into_data() else { continue };
-        match (&mut first, &mut joined) {
-            (None, None) => first = Some(data),
-            (Some(f), None) => {
-                let mut all = BytesMut::with_capacity(f.len() + data.len());
-                all.extend_from_slice(f);
-                all.extend_from_slice(&data);
-                first = None;
-                joined = Some(all);
-            }
-            (_, Some(all)) => all.extend_from_slice(&data),
-        }
-    }
-    Ok(match (first, joined) {
-        (_, Some(all)) => all.freeze(),
-        (Some(f), None) => f,
-        (None, None) => Bytes::new(),
-    })
-}
-
-/// Whether the error (or one it wraps) is the body limit's.
-fn is_over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(e);
-    while let Some(err) = next {
-        if err.is::<LengthLimitError>() {
-            return true;
-        }
-        next = err.source();
-    }
-    false
 }
 
 /// The detail of a 408.

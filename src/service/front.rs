@@ -142,25 +142,20 @@ impl Front {
             None => {
                 let declared =
                     parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-                let too_large = declared.is_some_and(|n| n > limits.body_bytes as u64);
-                // Refused by the body limit before a byte is read: nothing to hold.
-                let admitted = match admission::reads_body(route) && !too_large {
-                    true => {
-                        let charge = declared.map_or(limits.body_bytes, |n| usize::try_from(n).unwrap_or(limits.body_bytes));
-                        app.admission().try_admit(charge).map(Some)
-                    }
-                    false => Ok(None),
-                };
-                match admitted {
-                    Err(reason) => {
-                        app.metrics().refused(reason);
-                        admission::drain(body, limits.body_bytes, limits.timeout).await;
-                        admission::overloaded(reason)
-                    }
-                    Ok(_admitted) if too_large => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-                    Ok(_admitted) => {
-                        let dispatch = self.clone().dispatch(route, parts, body);
-                        CatchPanic { inner: dispatch }.await
+                let charge = declared.map_or(limits.body_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX));
+                if charge > limits.body_bytes {
+                    // Refused by the body limit before a byte is read: nothing to hold.
+                    StatusCode::PAYLOAD_TOO_LARGE.into_response()
+                } else {
+                    let admitted = if admission::reads_body(route) { app.admission().try_admit(charge).map(Some) } else { Ok(None) };
+                    match admitted {
+                        Err(reason) => {
+                            app.metrics().refused(reason);
+                            admission::drain(body, limits.body_bytes, limits.timeout).await;
+                            admission::overloaded(reason)
+                        }
+                        // Held until the answer is made.
+                        Ok(_admitted) => CatchPanic { inner: self.clone().dispatch(route, parts, body) }.await,
                     }
                 }
             }

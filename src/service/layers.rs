@@ -61,6 +61,23 @@ impl RequestIds {
         Self { key, next: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)) }
     }
 
+    /// A fresh id as a header value. The ids are cut from a block of
+    /// [`IDS_PER_BLOCK`] written one after the other (one allocation per
+    /// block, shared by the ids cut from it, not one per request).
+    pub fn next_header(&self) -> axum::http::HeaderValue {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.id(n);
+        let bytes = BLOCK.with_borrow_mut(|block| {
+            if block.capacity() - block.len() < id.len() {
+                *block = BytesMut::with_capacity(id.len() * IDS_PER_BLOCK);
+            }
+            block.extend_from_slice(&id);
+            block.split().freeze()
+        });
+        // Always valid (hex digits and dashes); the fallback never runs.
+        axum::http::HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| axum::http::HeaderValue::from_static("-"))
+    }
+
     /// The id of the `n`-th request, as the 36 ASCII bytes of a UUID
     /// (written by hand: `format!` cost more than the rest of the layer).
     fn id(&self, n: u64) -> [u8; 36] {
@@ -80,25 +97,6 @@ impl RequestIds {
             }
         }
         out
-    }
-}
-
-impl RequestIds {
-    /// A fresh id as a header value. The ids are cut from a block of
-    /// [`IDS_PER_BLOCK`] written one after the other (one allocation per
-    /// block, shared by the ids cut from it, not one per request).
-    pub fn next_header(&self) -> axum::http::HeaderValue {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = self.id(n);
-        let bytes = BLOCK.with_borrow_mut(|block| {
-            if block.capacity() - block.len() < id.len() {
-                *block = BytesMut::with_capacity(id.len() * IDS_PER_BLOCK);
-            }
-            block.extend_from_slice(&id);
-            block.split().freeze()
-        });
-        // Always valid (hex digits and dashes); the fallback never runs.
-        axum::http::HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| axum::http::HeaderValue::from_static("-"))
     }
 }
 

@@ -272,7 +272,7 @@ where
             message: format!("{n} requests; a batch takes at most {MAX_BATCH}"),
         }])
     };
-    let snap = app.snapshot();
+    let snap = app.snapshot_guard();
     let engine: &Engine = &snap.engine;
     let now = crate::now_ms();
     let keep = Keep { app, engine, revision: engine.revision_shared(), now, start };
